@@ -1,0 +1,92 @@
+"""Config building blocks shared by configs/*.py, and the one up-front validation.
+
+Configs start from `base_config()` and model sections from `model_section()`, which lists
+every field of the named model with its default, so any of them can be overridden on the
+command line (`--config.generator.squeeze_ratio=0.25`).
+"""
+
+import json
+from typing import Any
+
+import ml_collections
+
+from squeezegan_jax import augment, datasets, losses, penalties, state
+from squeezegan_jax.errors import ConfigError, check_choice
+from squeezegan_jax.models import registry
+
+
+def model_section(role: str, name: str, **overrides: Any) -> ml_collections.ConfigDict:
+  """config.generator / config.discriminator for model `name`, all fields spelled out."""
+  fields = {"name": name, **registry.DEFAULTS[role][name], **overrides}
+  return ml_collections.ConfigDict(registry.resolve_section(role, fields))
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Training defaults every config shares (DCGAN's Adam settings, no EMA warm-up tricks)."""
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.batch_size = 64
+  config.num_train_steps = 1000
+  config.log_every_steps = 100
+  config.sample_every_steps = 500
+  config.checkpoint_every_steps = 500
+  config.eval_every_steps = 0  # 0: evaluate only at the end
+  config.keep_checkpoints = 3
+  config.num_sample_images = 64
+  config.dataset = ml_collections.ConfigDict(dict(name="digits", image_size=16, channels=1))
+  config.generator = model_section("generator", "fire")
+  config.discriminator = model_section("discriminator", "fire")
+  config.loss = "non_saturating"
+  config.penalty = ml_collections.ConfigDict(dict(name="none", weight=0.0))
+  config.optimizer = ml_collections.ConfigDict(
+      dict(name="adam", g_learning_rate=2e-4, d_learning_rate=2e-4, b1=0.5, b2=0.999))
+  config.n_disc = 1
+  config.ema_decay = 0.999
+  config.dtype = "float32"
+  config.augment = ""  # DiffAugment policy, e.g. "translation,color,cutout"
+  return config
+
+
+def _positive_int(config, field: str, allow_zero: bool = False) -> None:
+  value = config[field]
+  low = 0 if allow_zero else 1
+  if not isinstance(value, int) or isinstance(value, bool) or value < low:
+    raise ConfigError(field, value, f"an integer >= {low}")
+
+
+def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+  """Checks every field a run uses, before anything is loaded or compiled.
+
+  Returns the data shape. Raises ConfigError naming the first bad field.
+  """
+  for field in ("batch_size", "num_train_steps", "n_disc", "keep_checkpoints",
+                "num_sample_images"):
+    _positive_int(config, field)
+  for field in ("log_every_steps", "sample_every_steps", "checkpoint_every_steps",
+                "eval_every_steps"):
+    _positive_int(config, field, allow_zero=True)
+  shape = datasets.data_shape(config.dataset)
+  registry.build_generator(config.generator, shape, config.dtype)
+  registry.build_discriminator(config.discriminator, shape, config.dtype)
+  losses.get_loss(config.loss)
+  penalties.get_penalty(config.penalty.name)
+  if not isinstance(config.penalty.weight, (int, float)) or config.penalty.weight < 0:
+    raise ConfigError("penalty.weight", config.penalty.weight, "a number >= 0")
+  for role in ("g", "d"):
+    state.make_optimizer(config.optimizer, role)
+  if augment.parse_policy(config.augment) and len(shape) != 3:
+    raise ConfigError("augment", config.augment, "'' for point data sets",
+                      "DiffAugment works on images")
+  if not 0.0 <= config.ema_decay < 1.0:
+    raise ConfigError("ema_decay", config.ema_decay, "a number in [0, 1)")
+  check_choice("dtype", config.dtype, registry.DTYPES)
+  return shape
+
+
+def config_to_json(config: ml_collections.ConfigDict) -> str:
+  return json.dumps(config.to_dict(), indent=2, sort_keys=True)
+
+
+def config_from_dict(values: dict[str, Any]) -> ml_collections.ConfigDict:
+  """Rebuilds a config saved as JSON (lists stand where tuples were)."""
+  return ml_collections.ConfigDict(values)

@@ -1,0 +1,68 @@
+"""The DCGAN of pytorch/examples (Radford et al. 2016), generalized to any power-of-two size.
+
+At 64x64x3 with nz=100, ngf=ndf=64 it has exactly the reference's parameter counts
+(G 3,576,704, D 2,765,568): 4x4 kernels, stride 2, no conv biases, BatchNorm.
+"""
+
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from squeezegan_jax.models.layers import ConvNormAct, activation_fn, normalize, resolution_stages
+
+# lax.conv_transpose padding equal to PyTorch's ConvTranspose2d(k=4, s=2, p=1): k - 1 - p.
+_UP_PADDING = ((2, 2), (2, 2))
+
+
+class DCGANGenerator(nn.Module):
+  """z (as a 1x1 map) -> ConvT 4x4 -> [ConvT stride 2, BN, ReLU]* -> ConvT -> tanh."""
+
+  output_shape: Sequence[int]
+  latent_dim: int = 100
+  ngf: int = 64
+  norm: str = "batch"
+  activation: str = "relu"
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
+    stages = resolution_stages(self.output_shape)
+    common = dict(use_bias=False, dtype=self.dtype, param_dtype=self.param_dtype)
+    x = z.reshape(z.shape[0], 1, 1, z.shape[-1])
+    for i in range(stages):
+      features = self.ngf * 2 ** (stages - 1 - i)
+      padding, strides = ("VALID", (1, 1)) if i == 0 else (_UP_PADDING, (2, 2))
+      x = nn.ConvTranspose(features, (4, 4), strides=strides, padding=padding, **common)(x)
+      x = normalize(x, self.norm, train, self.dtype, self.param_dtype)
+      x = activation_fn(self.activation)(x)
+    x = nn.ConvTranspose(self.output_shape[-1], (4, 4), strides=(2, 2), padding=_UP_PADDING,
+                         **common)(x)
+    return jnp.tanh(x.astype(jnp.float32))
+
+
+class DCGANDiscriminator(nn.Module):
+  """[Conv 4x4 stride 2, BN (not on the first), LeakyReLU 0.2]* -> Conv 4x4 valid -> logit."""
+
+  input_shape: Sequence[int]
+  ndf: int = 64
+  norm: str = "batch"
+  activation: str = "leaky_relu"
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+    stages = resolution_stages(self.input_shape)
+    common = dict(kernel_size=(4, 4), activation=self.activation, use_bias=False,
+                  dtype=self.dtype, param_dtype=self.param_dtype)
+    for i in range(stages):
+      norm = self.norm if i > 0 or self.norm == "spectral" else "none"
+      x = ConvNormAct(self.ndf * 2 ** i, strides=(2, 2), padding=((1, 1), (1, 1)), norm=norm,
+                      **common)(x, train)
+    last_norm = "spectral" if self.norm == "spectral" else "none"
+    common.update(activation=None)
+    x = ConvNormAct(1, padding="VALID", norm=last_norm, **common)(x, train)
+    return x.reshape(x.shape[0]).astype(jnp.float32)

@@ -1,0 +1,104 @@
+"""The SqueezeNet Fire module (Iandola et al. 2016, sec. 3.2) and its width rule (sec. 5.1)."""
+
+from typing import Any, NamedTuple, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.models.layers import ConvNormAct
+
+
+class FireWidths(NamedTuple):
+  """Channel counts of one Fire module: squeeze 1x1, expand 1x1, expand 3x3."""
+  squeeze: int
+  expand1x1: int
+  expand3x3: int
+
+  @property
+  def out_channels(self) -> int:
+    return self.expand1x1 + self.expand3x3
+
+
+def squeezenet_widths(num_blocks: int, base_e: int, incr_e: int, freq: int,
+                      squeeze_ratio: float, pct3x3: float) -> list[FireWidths]:
+  """SqueezeNet's metaparameter rule: e_i = base_e + incr_e * floor(i / freq).
+
+  e3x3 = pct3x3 * e_i and s1x1 = SR * e_i (each at least one channel). Block 0 is the
+  narrowest; callers order blocks so width grows where resolution shrinks.
+  """
+  if not 0.0 < squeeze_ratio <= 1.0:
+    raise ConfigError("squeeze_ratio", squeeze_ratio, "a number in (0, 1]",
+                      "SqueezeNet's SR; the paper used 0.125 to 1.0")
+  if not 0.0 < pct3x3 < 1.0:
+    raise ConfigError("pct3x3", pct3x3, "a number in (0, 1)",
+                      "share of 3x3 filters among the expand filters")
+  for field, value in (("base_e", base_e), ("freq", freq)):
+    if value < 1:
+      raise ConfigError(field, value, "a positive integer")
+  if incr_e < 0:
+    raise ConfigError("incr_e", incr_e, "an integer >= 0")
+  widths = []
+  for i in range(num_blocks):
+    expand = base_e + incr_e * (i // freq)
+    expand3x3 = min(expand - 1, max(1, round(pct3x3 * expand)))
+    squeeze = max(1, round(squeeze_ratio * expand))
+    widths.append(FireWidths(squeeze, expand - expand3x3, expand3x3))
+  return widths
+
+
+def explicit_widths(widths: Sequence[Sequence[int]], num_blocks: int) -> list[FireWidths]:
+  """Validates a user-given list of [s1x1, e1x1, e3x3] triples, one per Fire block."""
+  if len(widths) != num_blocks:
+    raise ConfigError("widths", list(widths), f"a list of {num_blocks} [s1x1, e1x1, e3x3] triples",
+                      "one per Fire block of this image size")
+  result = []
+  for triple in widths:
+    if len(triple) != 3 or any(int(w) < 1 for w in triple):
+      raise ConfigError("widths", list(widths), "triples of positive integers [s1x1, e1x1, e3x3]")
+    result.append(FireWidths(*(int(w) for w in triple)))
+  return result
+
+
+def fire_param_count(in_channels: int, widths: FireWidths, bias: bool = True) -> int:
+  """Parameters of a plain Fire module (no normalization, no bypass), by hand."""
+  s, e1, e3 = widths
+  b = 1 if bias else 0
+  return in_channels * s + b * s + s * e1 + b * e1 + 9 * s * e3 + b * e3
+
+
+class Fire(nn.Module):
+  """squeeze 1x1 -> act -> [expand 1x1 | expand 3x3] -> act, concatenated on channels.
+
+  The squeeze layer bottlenecks the input so the 3x3 filters, nine times the cost of 1x1,
+  see few channels. `bypass` adds SqueezeNet's simple residual (a 1x1 projection when the
+  channel counts differ, the paper's complex bypass).
+  """
+
+  widths: FireWidths
+  norm: str = "none"
+  activation: str = "relu"
+  bypass: bool = False
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+    squeeze, expand1x1, expand3x3 = self.widths
+    common = dict(norm=self.norm, activation=self.activation, dtype=self.dtype,
+                  param_dtype=self.param_dtype)
+    squeezed = ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train)
+    out = jnp.concatenate([
+        ConvNormAct(expand1x1, (1, 1), name="expand1x1", **common)(squeezed, train),
+        ConvNormAct(expand3x3, (3, 3), name="expand3x3", **common)(squeezed, train),
+    ], axis=-1)
+    if not self.bypass:
+      return out
+    shortcut = x
+    if x.shape[-1] != out.shape[-1]:
+      shortcut = ConvNormAct(out.shape[-1], (1, 1), norm=self.norm, activation=None,
+                             dtype=self.dtype, param_dtype=self.param_dtype,
+                             name="bypass")(x, train)
+    return out + shortcut
+

@@ -1,0 +1,115 @@
+"""Generator and discriminator made of Fire modules."""
+
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.models.fire import Fire, FireWidths
+from squeezegan_jax.models.layers import (ConvNormAct, activation_fn, normalize, pool2x,
+                                          resolution_stages, upsample2x)
+
+
+class FireGenerator(nn.Module):
+  """z -> Dense -> 4x4 map -> [upsample x2 -> Fire blocks] per stage -> 3x3 conv -> tanh.
+
+  `widths` lists the Fire blocks from the 4x4 end to the image end (blocks_per_stage per
+  stage). Upsampling by resize lets each Fire block's 3x3 expand do the smoothing, which
+  avoids transposed-conv checkerboards; `upsample="transposed"` is the ablation.
+  """
+
+  output_shape: Sequence[int]
+  widths: Sequence[FireWidths]
+  latent_dim: int = 100
+  stem_channels: int = 128
+  upsample: str = "nearest"
+  norm: str = "batch"
+  activation: str = "relu"
+  bypass: bool = False
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
+    stages = resolution_stages(self.output_shape)
+    blocks_per_stage = len(self.widths) // stages
+    common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    x = nn.Dense(4 * 4 * self.stem_channels, use_bias=self.norm in ("none", "spectral"),
+                 name="project", **common)(z)
+    x = x.reshape(z.shape[0], 4, 4, self.stem_channels)
+    x = activation_fn(self.activation)(normalize(x, self.norm, train, **common))
+    blocks = iter(self.widths)
+    for stage in range(stages):
+      if self.upsample == "transposed":
+        x = nn.ConvTranspose(x.shape[-1], (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
+                             use_bias=False, name=f"up{stage}", **common)(x)
+        x = activation_fn(self.activation)(normalize(x, self.norm, train, **common))
+      else:
+        x = upsample2x(x, self.upsample)
+      for _ in range(blocks_per_stage):
+        x = Fire(next(blocks), norm=self.norm, activation=self.activation, bypass=self.bypass,
+                 **common)(x, train)
+    x = nn.Conv(self.output_shape[-1], (3, 3), name="to_image", **common)(x)
+    return jnp.tanh(x.astype(jnp.float32))
+
+
+class FireDiscriminator(nn.Module):
+  """conv stem -> [Fire blocks -> downsample x2] per stage -> global mean pool -> logit.
+
+  The stem is a 4x4 stride-2 conv by default (SqueezeNet also downsamples before its first
+  Fire module): full-resolution Fire blocks would cost more than all of DCGAN's D.
+  `widths` lists the Fire blocks from the image end to the 4x4 end, growing with depth.
+  """
+
+  input_shape: Sequence[int]
+  widths: Sequence[FireWidths]
+  stem_channels: int = 64
+  stem_stride: int = 2
+  downsample: str = "avg_pool"
+  norm: str = "none"
+  activation: str = "leaky_relu"
+  bypass: bool = False
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+    stages = discriminator_stages(self.input_shape, self.stem_stride)
+    blocks_per_stage = len(self.widths) // stages
+    common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    stem_norm = "spectral" if self.norm == "spectral" else "none"
+    kernel, padding = ((3, 3), "SAME") if self.stem_stride == 1 else ((4, 4), ((1, 1), (1, 1)))
+    x = ConvNormAct(self.stem_channels, kernel, strides=(self.stem_stride,) * 2,
+                    padding=padding, norm=stem_norm, activation=self.activation, name="stem",
+                    **common)(x, train)
+    blocks = iter(self.widths)
+    for stage in range(stages):
+      for _ in range(blocks_per_stage):
+        x = Fire(next(blocks), norm=self.norm, activation=self.activation, bypass=self.bypass,
+                 **common)(x, train)
+      if self.downsample == "strided":
+        x = ConvNormAct(x.shape[-1], (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
+                        norm=self.norm, activation=self.activation, name=f"down{stage}",
+                        **common)(x, train)
+      else:
+        x = pool2x(x, self.downsample)
+    x = jnp.mean(x, axis=(1, 2))
+    dense = nn.Dense(1, name="logit", **common)
+    if self.norm == "spectral":
+      logit = nn.SpectralNorm(dense, name="logit_spectral")(x, update_stats=train)
+    else:
+      logit = dense(x)
+    return logit[:, 0].astype(jnp.float32)
+
+
+def discriminator_stages(shape: Sequence[int], stem_stride: int) -> int:
+  """Fire stages between the stem's output and a 4x4 map (at least one)."""
+  if stem_stride not in (1, 2):
+    raise ConfigError("discriminator.stem_stride", stem_stride, [1, 2])
+  stages = resolution_stages(shape) - (stem_stride == 2)
+  if stages < 1:
+    raise ConfigError("discriminator.stem_stride", stem_stride, [1],
+                      f"a {shape[0]}x{shape[0]} image leaves no Fire stage after a stride-2 stem")
+  return stages

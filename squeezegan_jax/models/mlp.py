@@ -1,0 +1,57 @@
+"""The MLP GAN of the original GAN write-up: Dense stacks for images or 2D points."""
+
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from squeezegan_jax.models.layers import activation_fn
+
+OUTPUT_ACTIVATIONS = ("tanh", "linear")
+
+
+class MLPGenerator(nn.Module):
+  """z -> [Dense, act]* -> Dense(prod(shape)) -> tanh (images in [-1, 1]) or linear (points)."""
+
+  output_shape: Sequence[int]
+  hidden: Sequence[int] = (256, 256)
+  latent_dim: int = 100
+  activation: str = "relu"
+  output_activation: str = "tanh"
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
+    del train  # no normalization, so train and eval are the same function
+    x = z
+    for width in self.hidden:
+      x = activation_fn(self.activation)(
+          nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)(x))
+    x = nn.Dense(int(np.prod(self.output_shape)), dtype=self.dtype,
+                 param_dtype=self.param_dtype)(x).astype(jnp.float32)
+    if self.output_activation == "tanh":
+      x = jnp.tanh(x)
+    return x.reshape((z.shape[0], *self.output_shape))
+
+
+class MLPDiscriminator(nn.Module):
+  """flatten -> [Dense, LeakyReLU 0.2]* -> Dense(1) logit."""
+
+  input_shape: Sequence[int]
+  hidden: Sequence[int] = (256, 256)
+  activation: str = "leaky_relu"
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+    del train
+    x = x.reshape(x.shape[0], -1)
+    for width in self.hidden:
+      x = activation_fn(self.activation)(
+          nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)(x))
+    return nn.Dense(1, dtype=self.dtype, param_dtype=self.param_dtype)(x)[:, 0].astype(
+        jnp.float32)

@@ -1,0 +1,85 @@
+"""python -m squeezegan_jax.summary --config=configs/x.py [--json]: size and cost of each net.
+
+Parameters, forward FLOPs per image (XLA's cost analysis of the compiled eval-mode forward
+at batch 1), parameter bytes in float32 and bfloat16, and input/output shapes.
+"""
+
+import json
+import sys
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from absl import app, flags
+from ml_collections import config_flags
+
+from squeezegan_jax import config_lib, datasets
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.models import build_discriminator, build_generator
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Config file (configs/*.py).", lock_config=True)
+flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
+
+
+def count_params(params: Any) -> int:
+  return int(sum(x.size for x in jax.tree.leaves(params)))
+
+
+def forward_flops(model: nn.Module, variables: Any, x: jax.Array) -> float:
+  """FLOPs of one eval-mode forward pass on x, as XLA's cost analysis counts them."""
+  compiled = jax.jit(lambda v, inputs: model.apply(v, inputs, train=False)).lower(
+      variables, x).compile()
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  return float(cost.get("flops", 0.0))
+
+
+def describe(model: nn.Module, x: jax.Array) -> dict[str, Any]:
+  """The summary of one network for a single input x (batch 1)."""
+  variables = model.init(jax.random.PRNGKey(0), x, train=False)
+  params = count_params(variables["params"])
+  out = jax.eval_shape(lambda v: model.apply(v, x, train=False), variables)
+  return {"params": params, "flops": forward_flops(model, variables, x),
+          "bytes_f32": 4 * params, "bytes_bf16": 2 * params,
+          "input_shape": list(x.shape[1:]), "output_shape": list(out.shape[1:])}
+
+
+def summarize(config) -> dict[str, dict[str, Any]]:
+  """Summaries of config's generator and discriminator, keyed by role."""
+  shape = datasets.data_shape(config.dataset)
+  generator = build_generator(config.generator, shape)
+  discriminator = build_discriminator(config.discriminator, shape)
+  return {
+      "generator": {"name": config.generator.name,
+                    **describe(generator, jnp.zeros((1, generator.latent_dim)))},
+      "discriminator": {"name": config.discriminator.name,
+                        **describe(discriminator, jnp.zeros((1, *shape)))},
+  }
+
+
+def format_table(summary: dict[str, dict[str, Any]]) -> str:
+  header = f"{'network':<15}{'model':<8}{'params':>12}{'MFLOPs/img':>12}{'MB f32':>9}" \
+           f"{'MB bf16':>9}  shapes"
+  rows = [header, "-" * len(header)]
+  for role, s in summary.items():
+    rows.append(f"{role:<15}{s['name']:<8}{s['params']:>12,}{s['flops'] / 1e6:>12.1f}"
+                f"{s['bytes_f32'] / 1e6:>9.2f}{s['bytes_bf16'] / 1e6:>9.2f}  "
+                f"{tuple(s['input_shape'])} -> {tuple(s['output_shape'])}")
+  return "\n".join(rows)
+
+
+def main(argv: list[str]) -> None:
+  del argv
+  try:
+    config_lib.validate_config(FLAGS.config)
+  except ConfigError as error:
+    sys.exit(f"error: {error}")
+  summary = summarize(FLAGS.config)
+  print(json.dumps(summary) if FLAGS.json else format_table(summary))
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["config"])
+  app.run(main)

@@ -1,0 +1,107 @@
+"""Every generator with every discriminator, at every size; seeds; clear errors."""
+
+import functools
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.models import (DISCRIMINATORS, GENERATORS, build_discriminator,
+                                   build_generator)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _init_and_run_jitted(model, x):
+  variables = model.init(jax.random.PRNGKey(0), x, train=False)
+  out, _ = model.apply(variables, x, train=True, mutable=["batch_stats"])
+  return out
+
+
+def _init_and_run(model, x):
+  """Init, then a train-mode forward pass, compiled as one program (fast on CPU)."""
+  return _init_and_run_jitted(model, x)
+
+
+@pytest.mark.parametrize("size,channels", [(16, 1), (32, 3), (64, 3)])
+def test_every_pair_gives_right_shapes_and_finite_values(size, channels):
+  shape = (size, size, channels)
+  fakes = {}
+  for name in GENERATORS:
+    generator = build_generator({"name": name}, shape)
+    z = jax.random.normal(jax.random.PRNGKey(1), (2, generator.latent_dim))
+    fakes[name] = _init_and_run(generator, z)
+    assert fakes[name].shape == (2, *shape)
+    assert np.all(np.isfinite(fakes[name])) and np.all(np.abs(fakes[name]) <= 1.0)
+  for g_name, d_name in itertools.product(GENERATORS, DISCRIMINATORS):
+    logits = _init_and_run(build_discriminator({"name": d_name}, shape), fakes[g_name])
+    assert logits.shape == (2,) and np.all(np.isfinite(logits)), (g_name, d_name)
+
+
+def test_dcgan64_parameter_counts_are_exact():
+  shape = (64, 64, 3)
+  g = build_generator({"name": "dcgan"}, shape)
+  d = build_discriminator({"name": "dcgan"}, shape)
+  count = lambda v: sum(x.size for x in jax.tree.leaves(v["params"]))
+  g_vars = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), jnp.zeros((1, 100))))
+  d_vars = jax.eval_shape(lambda: d.init(jax.random.PRNGKey(0), jnp.zeros((1, *shape))))
+  assert count(g_vars) == 3_576_704
+  assert count(d_vars) == 2_765_568
+
+
+def test_fire64_generator_is_under_a_tenth_of_dcgan():
+  g = build_generator({"name": "fire"}, (64, 64, 3))
+  g_vars = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), jnp.zeros((1, 100))))
+  assert sum(x.size for x in jax.tree.leaves(g_vars["params"])) <= 357_670
+
+
+@pytest.mark.parametrize("norm", ["none", "batch", "layer", "spectral"])
+def test_fire_discriminator_norms(norm):
+  d = build_discriminator({"name": "fire", "norm": norm}, (16, 16, 3))
+  assert _init_and_run(d, jnp.ones((2, 16, 16, 3))).shape == (2,)
+
+
+@pytest.mark.parametrize("upsample", ["nearest", "bilinear", "transposed"])
+def test_fire_generator_upsampling_modes(upsample):
+  g = build_generator({"name": "fire", "upsample": upsample, "bypass": True}, (16, 16, 1))
+  assert _init_and_run(g, jnp.ones((2, 100))).shape == (2, 16, 16, 1)
+
+
+def test_same_seed_same_params_other_seed_differs():
+  g = build_generator({"name": "fire"}, (16, 16, 1))
+  init = lambda seed: g.init(jax.random.PRNGKey(seed), jnp.zeros((1, 100)))["params"]
+  a, b, c = init(0), init(0), init(1)
+  assert all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+  assert not all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(c)))
+
+
+@pytest.mark.parametrize("section,shape,message", [
+    ({"name": "resnet"}, (16, 16, 1), r"generator.name='resnet'.*'fire', 'dcgan', 'mlp'"),
+    ({"name": "fire"}, (48, 48, 3), r"dataset.image_size=48.*power-of-two"),
+    ({"name": "dcgan"}, (512, 512, 3), r"dataset.image_size=512"),
+    ({"name": "fire", "squeeze_ratio": 1.5}, (16, 16, 1), r"generator.squeeze_ratio=1.5.*\(0, 1\]"),
+    ({"name": "fire", "squeeze_ratio": 0.0}, (16, 16, 1), r"generator.squeeze_ratio=0.0"),
+    ({"name": "fire", "norm": "group"}, (16, 16, 1), r"generator.norm='group'"),
+    ({"name": "fire", "norm": "spectral"}, (16, 16, 1), r"generator.norm='spectral'"),
+    ({"name": "fire", "squeez_ratio": 0.5}, (16, 16, 1), r"generator.squeez_ratio.*not a field"),
+])
+def test_bad_generator_choices_name_field_and_accepted_values(section, shape, message):
+  with pytest.raises(ConfigError, match=message):
+    build_generator(section, shape)
+
+
+def test_bad_discriminator_choices():
+  with pytest.raises(ConfigError, match=r"discriminator.name='vit'"):
+    build_discriminator({"name": "vit"}, (16, 16, 1))
+  with pytest.raises(ConfigError, match=r"discriminator.stem_stride=2"):
+    build_discriminator({"name": "fire"}, (8, 8, 1))
+  assert build_discriminator({"name": "fire", "stem_stride": 1}, (8, 8, 1)) is not None
+
+
+def test_mlp_models_handle_points():
+  g = build_generator({"name": "mlp", "output_activation": "linear"}, (2,))
+  out = _init_and_run(g, jnp.ones((3, 100)))
+  assert out.shape == (3, 2)
+  assert _init_and_run(build_discriminator({"name": "mlp"}, (2,)), out).shape == (3,)
