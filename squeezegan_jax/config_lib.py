@@ -22,14 +22,14 @@ def model_section(role: str, name: str, **overrides: Any) -> ml_collections.Conf
 
 
 def base_config() -> ml_collections.ConfigDict:
-  """Training defaults every config shares (DCGAN's Adam settings, no EMA warm-up tricks)."""
+  """The defaults every config starts from: digits at 16x16, DCGAN's Adam settings."""
   config = ml_collections.ConfigDict()
   config.seed = 0
   config.batch_size = 64
-  config.num_train_steps = 1000
+  config.num_train_steps = 3000
   config.log_every_steps = 100
-  config.sample_every_steps = 500
-  config.checkpoint_every_steps = 500
+  config.sample_every_steps = 1000
+  config.checkpoint_every_steps = 1000
   config.eval_every_steps = 0  # 0: evaluate only at the end
   config.keep_checkpoints = 3
   config.num_sample_images = 64

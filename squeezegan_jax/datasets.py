@@ -69,7 +69,7 @@ class GaussianMixture2D:
   def __init__(self, centers: np.ndarray, std: float, key: jax.Array):
     self.centers = centers.astype(np.float32)
     self.std = std
-    self._key = key
+    self._key, self._eval_key = jax.random.split(key)
 
   def sample(self, key: jax.Array, n: int) -> tuple[np.ndarray, np.ndarray]:
     """n points and the index of the mode each came from."""
@@ -82,8 +82,8 @@ class GaussianMixture2D:
     return self.sample(jax.random.fold_in(self._key, index), batch_size)[0]
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
-    split_key = jax.random.fold_in(self._key, -1 if split == "train" else -2)
-    return self.sample(split_key, 10_000)
+    split_index = ("train", "test").index(check_choice("split", split, ("train", "test")))
+    return self.sample(jax.random.fold_in(self._eval_key, split_index), 10_000)
 
 
 def _digits(config: Mapping[str, Any], key: jax.Array) -> ArrayDataset:

@@ -1,0 +1,123 @@
+"""One compiled GAN iteration: n_disc discriminator updates, one generator update, EMA.
+
+The generator's forward pass for its update is taken once with jax.vjp and its output is
+reused as the last D update's fake batch, as the PyTorch DCGAN example does (one G forward,
+D on real and on detached fake, then G's loss through the updated D).
+"""
+
+import functools
+from typing import Any, Callable, Mapping
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+from jax.sharding import Mesh
+
+from squeezegan_jax import augment, losses, penalties, sharding
+from squeezegan_jax.state import GANState, ModelState
+
+Metrics = dict[str, jax.Array]
+
+
+def _apply(state_or_model, params, batch_stats, x, train: bool):
+  """Runs a model, returning (output, new batch_stats); in eval mode stats are unchanged."""
+  variables = {"params": params, "batch_stats": batch_stats}
+  if not train:
+    return state_or_model(variables, x, train=False), batch_stats
+  out, updates = state_or_model(variables, x, train=True, mutable=["batch_stats"])
+  return out, updates.get("batch_stats", batch_stats)
+
+
+def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
+  """min(decay, (1 + step) / (10 + step)): the EMA tracks quickly early in short runs."""
+  step = step.astype(jnp.float32)
+  return jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+
+
+def make_train_step(config: Mapping[str, Any], latent_dim: int,
+                    mesh: Mesh) -> Callable[[GANState, jax.Array], tuple[GANState, Metrics]]:
+  """Builds the jitted step(state, real) with real of shape (n_disc, batch, ...).
+
+  States are replicated and donated; real data and latents are sharded over the mesh's
+  data axis, so XLA computes batch statistics and gradient means over the global batch.
+  """
+  gan_loss = losses.get_loss(config["loss"])
+  penalty_fn = penalties.get_penalty(config["penalty"]["name"])
+  penalty_weight = float(config["penalty"]["weight"])
+  policy = augment.parse_policy(config["augment"])
+  n_disc = int(config["n_disc"])
+  ema_decay = float(config["ema_decay"])
+  batch_size = int(config["batch_size"])
+  latent_sharding = sharding.batch_sharded(mesh)
+
+  def sample_latents(key):
+    z = jax.random.normal(key, (batch_size, latent_dim))
+    return jax.lax.with_sharding_constraint(z, latent_sharding)
+
+  def d_inputs(x, key):
+    return augment.diff_augment(x, key, policy) if policy else x
+
+  def d_update(d: ModelState, real, fake, key) -> tuple[ModelState, Metrics]:
+    k_real, k_fake, k_penalty = jax.random.split(key, 3)
+    real, fake = d_inputs(real, k_real), d_inputs(fake, k_fake)
+
+    def loss_fn(params):
+      real_logits, stats = _apply(d.apply_fn, params, d.batch_stats, real, True)
+      fake_logits, stats = _apply(d.apply_fn, params, stats, fake, True)
+      loss = gan_loss.d_loss(real_logits, fake_logits)
+      logits_fn = lambda x: _apply(d.apply_fn, params, stats, x, True)[0]
+      penalty = penalty_fn(logits_fn, real, fake, k_penalty)
+      aux = dict(d_loss=loss, penalty=penalty, d_real=jnp.mean(real_logits),
+                 d_fake=jnp.mean(fake_logits))
+      return loss + penalty_weight * penalty, (stats, aux)
+
+    grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(d.params)
+    metrics["d_grad_norm"] = optax.global_norm(grads)
+    return d.apply_gradients(grads=grads, batch_stats=stats), metrics
+
+  def step(state: GANState, real: jax.Array) -> tuple[GANState, Metrics]:
+    key = jax.random.fold_in(state.rng, state.step)
+    g_key, d_key, aug_key = jax.random.split(key, 3)
+    g = state.g
+
+    def generate(params):
+      return _apply(g.apply_fn, params, g.batch_stats, sample_latents(g_key), True)
+
+    fake, g_vjp, g_stats = jax.vjp(generate, g.params, has_aux=True)
+    d = state.d
+    for i in range(n_disc):
+      k_latent, k_update = jax.random.split(jax.random.fold_in(d_key, i))
+      if i < n_disc - 1:  # earlier D updates see fresh fakes; the last one reuses G's batch
+        d_fake, _ = _apply(g.apply_fn, g.params, g.batch_stats, sample_latents(k_latent), True)
+      else:
+        d_fake = fake
+      d, metrics = d_update(d, real[i], jax.lax.stop_gradient(d_fake), k_update)
+
+    def g_loss_fn(fake_images):
+      logits, stats = _apply(d.apply_fn, d.params, d.batch_stats,
+                             d_inputs(fake_images, aug_key), True)
+      return gan_loss.g_loss(logits), stats
+
+    (g_loss, d_stats), fake_grad = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
+    (g_grads,) = g_vjp(fake_grad)
+    g = g.apply_gradients(grads=g_grads, batch_stats=g_stats)
+    d = d.replace(batch_stats=d_stats)
+    decay = ema_decay_at(state.step, ema_decay)
+    ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema,
+                       {"params": g.params, "batch_stats": g.batch_stats})
+    metrics.update(g_loss=g_loss, g_grad_norm=optax.global_norm(g_grads))
+    return GANState(step=state.step + 1, g=g, d=d, ema=ema, rng=state.rng), metrics
+
+  replicated = sharding.replicated(mesh)
+  return jax.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh, batch_axis=1)),
+                 out_shardings=(replicated, replicated), donate_argnums=0)
+
+
+def make_sampler(generator: nn.Module) -> Callable[[Any, jax.Array], jax.Array]:
+  """jitted sample(variables, z): a generator (the EMA one, for evaluation) in eval mode."""
+  return jax.jit(functools.partial(_sample, generator))
+
+
+def _sample(generator: nn.Module, variables: Any, z: jax.Array) -> jax.Array:
+  return generator.apply(variables, z, train=False)

@@ -1,0 +1,117 @@
+"""train_and_evaluate(config, workdir): the training loop around the compiled GAN step."""
+
+import functools
+import os
+import time
+
+import jax
+import ml_collections
+import numpy as np
+
+from squeezegan_jax import checkpoints as checkpoints_lib
+from squeezegan_jax import config_lib, datasets, images, sharding, steps
+from squeezegan_jax.metric_writers import MetricWriter
+from squeezegan_jax.models import build_discriminator, build_generator
+from squeezegan_jax.state import GANState, create_gan_state
+
+# Independent streams derived from config.seed: fold_in(PRNGKey(seed), stream).
+MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM = 0, 1, 2
+
+
+def stream_key(seed: int, stream: int) -> jax.Array:
+  return jax.random.fold_in(jax.random.PRNGKey(seed), stream)
+
+
+def real_batch(dataset: datasets.Dataset, step: int, config: ml_collections.ConfigDict,
+               mesh: jax.sharding.Mesh) -> jax.Array:
+  """The (n_disc, batch, ...) real data of `step`, sharded over devices and processes."""
+  first = step * config.n_disc
+  batches = np.stack([dataset.global_batch(first + i, config.batch_size)
+                      for i in range(config.n_disc)])
+  local = batches[:, sharding.process_rows(config.batch_size)]
+  return sharding.global_array(local, sharding.batch_sharded(mesh, batch_axis=1))
+
+
+class _Progress:
+  """Steps/s and ETA over the last logging interval."""
+
+  def __init__(self, step: int, total: int):
+    self._step, self._time, self._total = step, time.perf_counter(), total
+
+  def update(self, step: int) -> tuple[float, float]:
+    now = time.perf_counter()
+    rate = (step - self._step) / max(now - self._time, 1e-9)
+    self._step, self._time = step, now
+    return rate, (self._total - step) / max(rate, 1e-9)
+
+
+def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """Validates the config, then builds the data set, generator and initial state."""
+  shape = config_lib.validate_config(config)
+  sharding.check_batch_size(config.batch_size, mesh)
+  dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
+  generator = build_generator(config.generator, shape, config.dtype)
+  discriminator = build_discriminator(config.discriminator, shape, config.dtype)
+  init = jax.jit(functools.partial(create_gan_state, generator, discriminator, shape,
+                                   config.optimizer), out_shardings=sharding.replicated(mesh))
+  return dataset, generator, init(stream_key(config.seed, MODEL_STREAM))
+
+
+def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta: float) -> str:
+  losses = "  ".join(f"{k} {v:.4f}" for k, v in scalars.items() if k in ("d_loss", "g_loss"))
+  return f"step {step}/{total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min"
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANState:
+  """Trains (resuming from workdir's latest checkpoint if any) and returns the final state."""
+  mesh = sharding.make_mesh()
+  dataset, generator, state = setup(config, mesh)
+  os.makedirs(workdir, exist_ok=True)
+  is_main = jax.process_index() == 0
+  checkpoints = checkpoints_lib.Checkpoints(workdir, config.keep_checkpoints)
+  if checkpoints.latest_step() is not None:
+    state, _ = checkpoints.restore(state)
+    print(f"Resuming from step {int(state.step)} in {checkpoints.directory}", flush=True)
+  if is_main:
+    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+      f.write(config_lib.config_to_json(config))
+
+  train_step = steps.make_train_step(config, generator.latent_dim, mesh)
+  sampler = steps.make_sampler(generator)
+  fixed_z = jax.random.normal(stream_key(config.seed, SAMPLE_STREAM),
+                              (config.num_sample_images, generator.latent_dim))
+  reference = dataset.eval_arrays("train")[0][:2000] if len(dataset.shape) == 1 else None
+  writer = MetricWriter(workdir, enabled=is_main)
+  total = config.num_train_steps
+  start = int(state.step)
+  progress = _Progress(start, total)
+  previous_metrics = None
+
+  def every(period: int, step: int) -> bool:
+    return step == total or (period > 0 and step % period == 0)
+
+  for step in range(start + 1, total + 1):
+    state, metrics = train_step(state, real_batch(dataset, step - 1, config, mesh))
+    if previous_metrics is not None:  # at most two steps in flight; see DESIGN.md sec. 5
+      jax.block_until_ready(previous_metrics)
+    previous_metrics = metrics
+    if every(config.log_every_steps, step):
+      scalars = {k: float(v) for k, v in jax.device_get(metrics).items()}
+      rate, eta = progress.update(step)
+      scalars["steps_per_s"] = rate
+      writer.write_scalars(step, scalars)
+      if is_main:
+        print(_log_line(step, total, scalars, rate, eta), flush=True)
+    if every(config.sample_every_steps, step) and is_main:
+      picture = images.sample_picture(np.asarray(sampler(state.ema, fixed_z)), reference)
+      images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"))
+      writer.write_image(step, "samples", picture)
+    if every(config.checkpoint_every_steps, step):
+      checkpoints.save(step, state, {"step": step, "data_index": step * config.n_disc,
+                                     "config": config.to_dict()})
+  checkpoints.wait()
+  checkpoints.close()
+  writer.close()
+  return state
+
+

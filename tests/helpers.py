@@ -1,0 +1,33 @@
+"""Tiny configs that train in seconds, shared by the training tests."""
+
+import ml_collections
+
+from squeezegan_jax.config_lib import base_config, model_section
+
+TINY_FIRE = dict(base_e=8, incr_e=8, freq=1)
+TINY = {
+    ("generator", "fire"): dict(TINY_FIRE, latent_dim=8, stem_channels=16),
+    ("generator", "dcgan"): dict(latent_dim=8, ngf=4),
+    ("generator", "mlp"): dict(latent_dim=8, hidden=(16,)),
+    ("discriminator", "fire"): dict(TINY_FIRE, stem_channels=8),
+    ("discriminator", "dcgan"): dict(ndf=4),
+    ("discriminator", "mlp"): dict(hidden=(16,)),
+}
+
+
+def tiny_config(generator: str = "fire", discriminator: str = "fire",
+                **overrides) -> ml_collections.ConfigDict:
+  """A 16x16 digits config with small nets, batch 16 (divisible by 8 devices)."""
+  config = base_config()
+  config.dataset.update(name="digits", image_size=16, channels=1)
+  config.generator = model_section("generator", generator, **TINY[("generator", generator)])
+  config.discriminator = model_section("discriminator", discriminator,
+                                       **TINY[("discriminator", discriminator)])
+  config.batch_size = 16
+  config.num_train_steps = 4
+  config.log_every_steps = 2
+  config.sample_every_steps = 4
+  config.checkpoint_every_steps = 2
+  config.num_sample_images = 16
+  config.update(overrides)
+  return config
