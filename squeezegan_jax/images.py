@@ -53,6 +53,11 @@ def sample_picture(samples: np.ndarray, reference: np.ndarray | None = None) -> 
   return scatter_plot(samples, reference)
 
 
+def display_scale(shape: tuple[int, ...]) -> int:
+  """An integer upscale that makes grids of small images (8-32 px) comfortable to view."""
+  return max(1, 64 // shape[0]) if len(shape) == 3 else 1
+
+
 def save_png(picture: np.ndarray, path: str, scale: int = 1) -> None:
   """Writes a uint8 HW1/HW3 picture, upscaled by an integer factor (nearest) for small images."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -1,6 +1,6 @@
 """Command line entry: python -m squeezegan_jax.main --config=configs/default.py --workdir=DIR."""
 
-from absl import app, flags
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 from squeezegan_jax import train
@@ -15,6 +15,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  logging.set_verbosity(logging.WARNING)  # progress lines are printed; orbax INFO is noise
   train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
 
 

@@ -104,7 +104,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
         print(_log_line(step, total, scalars, rate, eta), flush=True)
     if every(config.sample_every_steps, step) and is_main:
       picture = images.sample_picture(np.asarray(sampler(state.ema, fixed_z)), reference)
-      images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"))
+      images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"),
+                      scale=images.display_scale(dataset.shape))
       writer.write_image(step, "samples", picture)
     if every(config.checkpoint_every_steps, step):
       checkpoints.save(step, state, {"step": step, "data_index": step * config.n_disc,
