@@ -30,7 +30,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.log_every_steps = 100
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 1000
-  config.eval_every_steps = 0  # 0: evaluate only at the end
+  config.eval_every_steps = 1000  # 0: never during training (squeezegan_jax.evaluate later)
+  config.eval_num_samples = 2000
   config.keep_checkpoints = 3
   config.num_sample_images = 64
   config.dataset = ml_collections.ConfigDict(dict(name="digits", image_size=16, channels=1))
@@ -60,7 +61,7 @@ def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   Returns the data shape. Raises ConfigError naming the first bad field.
   """
   for field in ("batch_size", "num_train_steps", "n_disc", "keep_checkpoints",
-                "num_sample_images"):
+                "num_sample_images", "eval_num_samples"):
     _positive_int(config, field)
   for field in ("log_every_steps", "sample_every_steps", "checkpoint_every_steps",
                 "eval_every_steps"):

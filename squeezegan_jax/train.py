@@ -10,12 +10,13 @@ import numpy as np
 
 from squeezegan_jax import checkpoints as checkpoints_lib
 from squeezegan_jax import config_lib, datasets, images, sharding, steps
+from squeezegan_jax.evaluation.evaluator import Evaluator, generate
 from squeezegan_jax.metric_writers import MetricWriter
 from squeezegan_jax.models import build_discriminator, build_generator
 from squeezegan_jax.state import GANState, create_gan_state
 
 # Independent streams derived from config.seed: fold_in(PRNGKey(seed), stream).
-MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM = 0, 1, 2
+MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM, EVAL_STREAM = 0, 1, 2, 3
 
 
 def stream_key(seed: int, stream: int) -> jax.Array:
@@ -45,6 +46,10 @@ class _Progress:
     return rate, (self._total - step) / max(rate, 1e-9)
 
 
+EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_captured",
+              "high_quality")
+
+
 def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
   """Validates the config, then builds the data set, generator and initial state."""
   shape = config_lib.validate_config(config)
@@ -60,6 +65,14 @@ def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
 def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta: float) -> str:
   losses = "  ".join(f"{k} {v:.4f}" for k, v in scalars.items() if k in ("d_loss", "g_loss"))
   return f"step {step}/{total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min"
+
+
+def evaluate_ema(evaluator: Evaluator, sampler, state: GANState, latent_dim: int,
+                 config: ml_collections.ConfigDict) -> dict[str, float]:
+  """Scores eval_num_samples samples of the EMA generator (same latents at every step)."""
+  samples = generate(sampler, state.ema, latent_dim, config.eval_num_samples,
+                     stream_key(config.seed, EVAL_STREAM))
+  return evaluator.score(samples, jax.random.fold_in(stream_key(config.seed, EVAL_STREAM), 1))
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANState:
@@ -86,6 +99,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
   start = int(state.step)
   progress = _Progress(start, total)
   previous_metrics = None
+  evaluator = None
 
   def every(period: int, step: int) -> bool:
     return step == total or (period > 0 and step % period == 0)
@@ -107,6 +121,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
       images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"),
                       scale=images.display_scale(dataset.shape))
       writer.write_image(step, "samples", picture)
+    if config.eval_every_steps and every(config.eval_every_steps, step) and is_main:
+      evaluator = evaluator or Evaluator(dataset, config.dataset)
+      result = evaluate_ema(evaluator, sampler, state, generator.latent_dim, config)
+      writer.write_scalars(step, {f"eval/{k}": v for k, v in result.items()})
+      print(f"step {step} eval: " + "  ".join(f"{k} {result[k]:.4g}" for k in EVAL_SHOWN
+                                               if k in result), flush=True)
     if every(config.checkpoint_every_steps, step):
       checkpoints.save(step, state, {"step": step, "data_index": step * config.n_disc,
                                      "config": config.to_dict()})

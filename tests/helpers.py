@@ -29,5 +29,6 @@ def tiny_config(generator: str = "fire", discriminator: str = "fire",
   config.sample_every_steps = 4
   config.checkpoint_every_steps = 2
   config.num_sample_images = 16
+  config.eval_every_steps = 0
   config.update(overrides)
   return config

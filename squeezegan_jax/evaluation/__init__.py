@@ -1,0 +1,1 @@
+"""Scores of generated samples: FID, KID, precision/recall, density/coverage, class and mode coverage."""

@@ -1,0 +1,126 @@
+"""A small CNN trained on the data set's own labels: the offline feature space for scores.
+
+Inception weights cannot be downloaded here, so FID/KID/precision/recall are computed on
+this classifier's penultimate features (128-d) and class scores on its probabilities. It is
+trained once per (data set, size, channels, seed) with a fixed recipe and cached on disk,
+so every run of an ablation is scored in the same space.
+"""
+
+import json
+import os
+from typing import Any, Mapping
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import serialization
+
+RECIPE = dict(version=1, epochs=20, batch_size=64, learning_rate=1e-3, features=128)
+
+
+class FeatureClassifier(nn.Module):
+  """conv32-conv32-pool-conv64-conv64-pool-dense128 -> logits; returns (features, logits)."""
+
+  num_classes: int
+  features: int = 128
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    for width in (32, 64):
+      x = nn.relu(nn.Conv(width, (3, 3))(x))
+      x = nn.relu(nn.Conv(width, (3, 3))(x))
+      x = nn.avg_pool(x, (2, 2), strides=(2, 2))
+    features = nn.relu(nn.Dense(self.features)(x.reshape(x.shape[0], -1)))
+    return features, nn.Dense(self.num_classes)(features)
+
+
+def cache_dir() -> str:
+  return os.environ.get("SQUEEZEGAN_CACHE",
+                        os.path.join(os.path.expanduser("~"), ".cache", "squeezegan_jax"))
+
+
+def _cache_path(dataset_config: Mapping[str, Any], seed: int) -> str:
+  name = "{name}-{image_size}x{channels}".format(**dataset_config).replace(":", "_").replace(
+      "/", "_")
+  return os.path.join(cache_dir(), "classifiers", f"{name}-seed{seed}-v{RECIPE['version']}")
+
+
+def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int,
+                     key: jax.Array) -> Any:
+  """Adam on cross-entropy for RECIPE['epochs'] epochs, seeded by `key`; returns params."""
+  model = FeatureClassifier(num_classes, RECIPE["features"])
+  init_key, order_key = jax.random.split(key)
+  params = model.init(init_key, jnp.zeros((1, *images.shape[1:])))
+  tx = optax.adam(RECIPE["learning_rate"])
+  opt_state = tx.init(params)
+
+  @jax.jit
+  def step(params, opt_state, x, y):
+    def loss_fn(p):
+      logits = model.apply(p, x)[1]
+      return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    grads = jax.grad(loss_fn)(params)
+    updates, opt_state = tx.update(grads, opt_state)
+    return optax.apply_updates(params, updates), opt_state
+
+  batch = RECIPE["batch_size"]
+  for epoch in range(RECIPE["epochs"]):
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(order_key, epoch), len(images)))
+    for start in range(0, len(images) - batch + 1, batch):
+      rows = order[start:start + batch]
+      params, opt_state = step(params, opt_state, images[rows], labels[rows])
+  return params
+
+
+class Classifier:
+  """A trained FeatureClassifier with batched, jitted feature extraction."""
+
+  def __init__(self, params: Any, num_classes: int, test_accuracy: float):
+    self.params = params
+    self.num_classes = num_classes
+    self.test_accuracy = test_accuracy
+    self._apply = jax.jit(FeatureClassifier(num_classes, RECIPE["features"]).apply)
+
+  def features_and_probabilities(self, images: np.ndarray,
+                                 batch: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    features, probabilities = [], []
+    for start in range(0, len(images), batch):
+      chunk = images[start:start + batch]
+      padded = np.concatenate([chunk, np.zeros((batch - len(chunk), *chunk.shape[1:]),
+                                               chunk.dtype)])
+      f, logits = self._apply(self.params, padded)
+      features.append(np.asarray(f)[:len(chunk)])
+      probabilities.append(np.asarray(jax.nn.softmax(logits))[:len(chunk)])
+    return np.concatenate(features), np.concatenate(probabilities)
+
+  def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(np.argmax(self.features_and_probabilities(images)[1], 1) == labels))
+
+
+def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
+                             seed: int = 0) -> Classifier:
+  """The cached classifier for this data set and seed, training it on first use."""
+  path = _cache_path(dataset_config, seed)
+  train_images, train_labels = dataset.eval_arrays("train")
+  test_images, test_labels = dataset.eval_arrays("test")
+  num_classes = dataset.num_classes
+  template = FeatureClassifier(num_classes, RECIPE["features"]).init(
+      jax.random.PRNGKey(0), jnp.zeros((1, *dataset.shape)))
+  if os.path.exists(path + ".msgpack"):
+    with open(path + ".msgpack", "rb") as f:
+      params = serialization.from_bytes(template, f.read())
+    with open(path + ".json", encoding="utf-8") as f:
+      return Classifier(params, num_classes, json.load(f)["test_accuracy"])
+  params = train_classifier(train_images, train_labels, num_classes,
+                            jax.random.PRNGKey(seed))
+  classifier = Classifier(params, num_classes, 0.0)
+  classifier.test_accuracy = classifier.accuracy(test_images, test_labels)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path + ".json", "w", encoding="utf-8") as f:
+    json.dump({"test_accuracy": classifier.test_accuracy, **RECIPE}, f)
+  with open(path + ".msgpack.tmp", "wb") as f:  # the weights file appears last, whole
+    f.write(serialization.to_bytes(params))
+  os.replace(path + ".msgpack.tmp", path + ".msgpack")
+  return classifier

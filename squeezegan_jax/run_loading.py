@@ -1,0 +1,39 @@
+"""Rebuilding a trained run from its workdir alone (the config is stored in the checkpoint)."""
+
+import os
+from typing import NamedTuple
+
+import jax
+import ml_collections
+
+from squeezegan_jax import datasets, sharding, train
+from squeezegan_jax.checkpoints import Checkpoints
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.state import GANState
+
+
+class Run(NamedTuple):
+  config: ml_collections.ConfigDict
+  dataset: datasets.Dataset
+  generator: object
+  state: GANState
+  step: int
+
+
+def load_run(workdir: str, step: int | None = None) -> Run:
+  """The config, data set, generator and state of `workdir`'s checkpoint (latest default)."""
+  directory = os.path.join(workdir, "checkpoints")
+  checkpoints = Checkpoints(workdir) if os.path.isdir(directory) else None
+  steps = [] if checkpoints is None else list(checkpoints.all_steps())
+  if not steps:
+    raise ConfigError("workdir", workdir, "a workdir holding a checkpoint",
+                      "train first: python -m squeezegan_jax.main --config=... --workdir=...")
+  if step is not None and step not in steps:
+    raise ConfigError("step", step, sorted(steps))
+  step = max(steps) if step is None else step
+  meta = checkpoints.restore_meta(step)
+  config = ml_collections.ConfigDict(meta["config"])
+  dataset, generator, target = train.setup(config, sharding.make_mesh())
+  state, _ = checkpoints.restore(target, step)
+  checkpoints.close()
+  return Run(config, dataset, generator, jax.device_get(state), step)

@@ -1,0 +1,80 @@
+"""python -m squeezegan_jax.sample --workdir=W --num=64 --out=grid.png [--seed=S]
+[--npz=out.npz] [--interpolate]
+
+Draws from the EMA generator of a trained run (the config comes from the checkpoint): a
+grid (or scatter plot for points), raw samples in [-1, 1] for external tools, or rows of
+latent interpolations.
+"""
+
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags, logging
+
+from squeezegan_jax import images, steps
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.run_loading import load_run
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("workdir", None, "Workdir of a training run.")
+flags.DEFINE_integer("step", None, "Checkpoint step (default: the latest).")
+flags.DEFINE_integer("num", 64, "Number of samples (with --interpolate: rows of 8).")
+flags.DEFINE_string("out", None, "PNG to write.")
+flags.DEFINE_string("npz", None, "Also write the samples (and latents) to this .npz file.")
+flags.DEFINE_integer("seed", 0, "Seed of the latents.")
+flags.DEFINE_bool("interpolate", False, "Rows of spherical interpolations between latents.")
+
+INTERPOLATION_STEPS = 8
+
+
+def slerp(a: jax.Array, b: jax.Array, t: jax.Array) -> jax.Array:
+  """Spherical interpolation, which keeps Gaussian latents at a typical norm."""
+  cos = jnp.sum(a * b, -1, keepdims=True) / (
+      jnp.linalg.norm(a, axis=-1, keepdims=True) * jnp.linalg.norm(b, axis=-1, keepdims=True))
+  omega = jnp.arccos(jnp.clip(cos, -1.0, 1.0))
+  sin = jnp.maximum(jnp.sin(omega), 1e-6)
+  return (jnp.sin((1 - t) * omega) / sin) * a + (jnp.sin(t * omega) / sin) * b
+
+
+def latents(num: int, latent_dim: int, seed: int, interpolate: bool) -> jax.Array:
+  key = jax.random.PRNGKey(seed)
+  if not interpolate:
+    return jax.random.normal(key, (num, latent_dim))
+  ends = jax.random.normal(key, (2, num, 1, latent_dim))
+  t = jnp.linspace(0.0, 1.0, INTERPOLATION_STEPS)[None, :, None]
+  return slerp(ends[0], ends[1], t).reshape(num * INTERPOLATION_STEPS, latent_dim)
+
+
+def main(argv: list[str]) -> None:
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  try:
+    if FLAGS.num < 1:
+      raise ConfigError("num", FLAGS.num, "an integer >= 1")
+    if not FLAGS.out and not FLAGS.npz:
+      raise ConfigError("out", FLAGS.out, "a .png path (or give --npz)")
+    run = load_run(FLAGS.workdir, FLAGS.step)
+  except ConfigError as error:
+    sys.exit(f"error: {error}")
+  z = latents(FLAGS.num, run.generator.latent_dim, FLAGS.seed, FLAGS.interpolate)
+  samples = np.asarray(steps.make_sampler(run.generator)(run.state.ema, z))
+  if FLAGS.out:
+    if samples.ndim == 4:
+      columns = INTERPOLATION_STEPS if FLAGS.interpolate else None
+      picture = images.image_grid(samples, columns)
+    else:
+      picture = images.scatter_plot(samples, run.dataset.eval_arrays("train")[0][:2000])
+    images.save_png(picture, FLAGS.out, scale=images.display_scale(run.dataset.shape))
+    print(f"wrote {FLAGS.out} ({len(samples)} samples from step {run.step})")
+  if FLAGS.npz:
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.npz)), exist_ok=True)
+    np.savez(FLAGS.npz, samples=samples, latents=np.asarray(z))
+    print(f"wrote {FLAGS.npz}")
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["workdir"])
+  app.run(main)

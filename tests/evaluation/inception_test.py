@@ -1,0 +1,49 @@
+"""The FID Inception loader: weights saved in the converter's format load back exactly."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.evaluation import inception
+
+
+@pytest.fixture(scope="module")
+def random_weights_file(tmp_path_factory):
+  """A randomly initialized network saved under the PyTorch state_dict names."""
+  variables = inception.FIDInceptionV3().init(jax.random.PRNGKey(0),
+                                              jnp.zeros((1, 299, 299, 3)))
+  arrays = inception.state_dict_from_variables(variables)
+  path = tmp_path_factory.mktemp("inception") / "fid_inception.npz"
+  np.savez(path, **arrays)
+  return path, variables, arrays
+
+
+def test_state_dict_names_and_layout_are_pytorch_fid(random_weights_file):
+  _, _, arrays = random_weights_file
+  assert arrays["Conv2d_1a_3x3.conv.weight"].shape == (32, 3, 3, 3)  # OIHW
+  assert arrays["Mixed_7c.branch_pool.bn.running_var"].shape == (192,)
+  assert arrays["Mixed_6b.branch7x7_2.conv.weight"].shape == (128, 128, 1, 7)
+  assert len(arrays) == 94 * 5  # 94 BasicConv2d layers, 5 tensors each
+
+
+def test_loader_round_trips_and_gives_2048_features(random_weights_file):
+  path, variables, _ = random_weights_file
+  loaded = inception.InceptionFeatures(str(path), batch=2)
+  for a, b in zip(jax.tree.leaves(variables), jax.tree.leaves(loaded.variables)):
+    np.testing.assert_array_equal(np.asarray(a), b)
+  images = np.asarray(jax.random.uniform(jax.random.PRNGKey(1), (3, 16, 16, 1), minval=-1))
+  features = loaded.features(images)
+  assert features.shape == (3, inception.FEATURE_DIM) and np.all(np.isfinite(features))
+
+
+def test_wrong_weights_file_is_a_clear_error(random_weights_file, tmp_path):
+  _, _, arrays = random_weights_file
+  bad = dict(arrays)
+  bad["Mixed_5b.branch1x1.conv.weight"] = np.zeros((64, 100, 1, 1), np.float32)
+  np.savez(tmp_path / "bad.npz", **bad)
+  with pytest.raises(ConfigError, match=r"Mixed_5b.branch1x1.conv.weight of shape"):
+    inception.InceptionFeatures(str(tmp_path / "bad.npz"))
+  with pytest.raises(ConfigError, match="a readable .npz"):
+    inception.InceptionFeatures(str(tmp_path / "missing.npz"))
