@@ -10,10 +10,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from squeezegan_jax.models.conv_transpose import ConvTranspose
 from squeezegan_jax.models.layers import ConvNormAct, activation_fn, normalize, resolution_stages
-
-# lax.conv_transpose padding equal to PyTorch's ConvTranspose2d(k=4, s=2, p=1): k - 1 - p.
-_UP_PADDING = ((2, 2), (2, 2))
 
 
 class DCGANGenerator(nn.Module):
@@ -30,16 +28,15 @@ class DCGANGenerator(nn.Module):
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
     stages = resolution_stages(self.output_shape)
-    common = dict(use_bias=False, dtype=self.dtype, param_dtype=self.param_dtype)
+    common = dict(kernel_size=4, dtype=self.dtype, param_dtype=self.param_dtype)
     x = z.reshape(z.shape[0], 1, 1, z.shape[-1])
     for i in range(stages):
       features = self.ngf * 2 ** (stages - 1 - i)
-      padding, strides = ("VALID", (1, 1)) if i == 0 else (_UP_PADDING, (2, 2))
-      x = nn.ConvTranspose(features, (4, 4), strides=strides, padding=padding, **common)(x)
+      stride, padding = (1, 0) if i == 0 else (2, 1)  # 1x1 -> 4x4, then doubling
+      x = ConvTranspose(features, stride=stride, padding=padding, **common)(x)
       x = normalize(x, self.norm, train, self.dtype, self.param_dtype)
       x = activation_fn(self.activation)(x)
-    x = nn.ConvTranspose(self.output_shape[-1], (4, 4), strides=(2, 2), padding=_UP_PADDING,
-                         **common)(x)
+    x = ConvTranspose(self.output_shape[-1], **common)(x)
     return jnp.tanh(x.astype(jnp.float32))
 
 

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.models.conv_transpose import ConvTranspose
 from squeezegan_jax.models.fire import Fire, FireWidths
 from squeezegan_jax.models.layers import (ConvNormAct, activation_fn, normalize, pool2x,
                                           resolution_stages, upsample2x)
@@ -43,8 +44,7 @@ class FireGenerator(nn.Module):
     blocks = iter(self.widths)
     for stage in range(stages):
       if self.upsample == "transposed":
-        x = nn.ConvTranspose(x.shape[-1], (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
-                             use_bias=False, name=f"up{stage}", **common)(x)
+        x = ConvTranspose(x.shape[-1], name=f"up{stage}", **common)(x)
         x = activation_fn(self.activation)(normalize(x, self.norm, train, **common))
       else:
         x = upsample2x(x, self.upsample)

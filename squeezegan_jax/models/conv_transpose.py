@@ -1,0 +1,78 @@
+"""A transposed convolution whose weight gradient is a plain dilated convolution.
+
+XLA's CPU backend computes the kernel gradient of `lax.conv_transpose` as a window-reversed
+convolution that runs ~30x slower than the forward pass (measured; DESIGN.md sec. 7), which
+made DCGAN on CPU 11x slower than PyTorch. A transposed conv is the adjoint of a strided
+conv, so its kernel gradient is the strided conv's kernel gradient with the roles of input
+and cotangent swapped, which XLA lowers to an ordinary dilated convolution. Same values,
+same parameters as PyTorch's ConvTranspose2d(k, stride, padding).
+"""
+
+import functools
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+_DIMENSIONS = ("NHWC", "HWIO", "NHWC")
+
+
+def _strided_conv(y: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
+  """The conv whose adjoint is the transposed conv; kernel is (kh, kw, out, in)."""
+  return lax.conv_general_dilated(y, kernel, (stride, stride), ((padding, padding),) * 2,
+                                  dimension_numbers=_DIMENSIONS)
+
+
+def _output_shape(x: jax.Array, kernel: jax.Array, stride: int, padding: int):
+  batch, height, width, _ = x.shape
+  size = lambda n, k: (n - 1) * stride - 2 * padding + k
+  return (batch, size(height, kernel.shape[0]), size(width, kernel.shape[1]), kernel.shape[2])
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def conv_transpose(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
+  """PyTorch's conv_transpose2d(x, w, stride, padding) in NHWC; kernel is (kh, kw, out, in)."""
+  y_zeros = jnp.zeros(_output_shape(x, kernel, stride, padding), x.dtype)
+  _, adjoint = jax.vjp(lambda y: _strided_conv(y, kernel, stride, padding), y_zeros)
+  return adjoint(x)[0]
+
+
+def _forward(x, kernel, stride, padding):
+  return conv_transpose(x, kernel, stride, padding), (x, kernel)
+
+
+def _backward(stride, padding, residuals, cotangent):
+  x, kernel = residuals
+  grad_x = _strided_conv(cotangent, kernel, stride, padding)
+  # <g, T_W x> = <conv(g, W), x>: the kernel gradient of the strided conv at input g.
+  _, kernel_vjp = jax.vjp(lambda w: _strided_conv(cotangent, w, stride, padding), kernel)
+  return grad_x, kernel_vjp(x)[0]
+
+
+conv_transpose.defvjp(_forward, _backward)
+
+
+class ConvTranspose(nn.Module):
+  """PyTorch-style ConvTranspose2d (square kernel, stride, padding) with the fast gradient."""
+
+  features: int
+  kernel_size: int = 4
+  stride: int = 2
+  padding: int = 1
+  use_bias: bool = False
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    kernel = self.param("kernel", nn.initializers.lecun_normal(in_axis=-1, out_axis=-2),
+                        (self.kernel_size, self.kernel_size, self.features, x.shape[-1]),
+                        self.param_dtype)
+    y = conv_transpose(x.astype(self.dtype), kernel.astype(self.dtype), self.stride,
+                       self.padding)
+    if self.use_bias:
+      y = y + self.param("bias", nn.initializers.zeros, (self.features,),
+                         self.param_dtype).astype(self.dtype)
+    return y
