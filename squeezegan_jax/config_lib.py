@@ -45,6 +45,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.ema_decay = 0.999
   config.dtype = "float32"
   config.augment = ""  # DiffAugment policy, e.g. "translation,color,cutout"
+  config.on_nonfinite = "stop"  # or "skip": drop an update whose loss or norm is NaN/Inf
   return config
 
 
@@ -81,6 +82,7 @@ def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   if not 0.0 <= config.ema_decay < 1.0:
     raise ConfigError("ema_decay", config.ema_decay, "a number in [0, 1)")
   check_choice("dtype", config.dtype, registry.DTYPES)
+  check_choice("on_nonfinite", config.on_nonfinite, ("stop", "skip"))
   return shape
 
 
@@ -88,6 +90,8 @@ def config_to_json(config: ml_collections.ConfigDict) -> str:
   return json.dumps(config.to_dict(), indent=2, sort_keys=True)
 
 
-def config_from_dict(values: dict[str, Any]) -> ml_collections.ConfigDict:
-  """Rebuilds a config saved as JSON (lists stand where tuples were)."""
-  return ml_collections.ConfigDict(values)
+def jsonable(value: Any) -> Any:
+  """value as it reads back from JSON (tuples become lists), for comparing saved configs."""
+  if isinstance(value, ml_collections.ConfigDict):
+    value = value.to_dict()
+  return json.loads(json.dumps(value, sort_keys=True))

@@ -30,3 +30,7 @@ def check_choice(field: str, value: Any, choices: Iterable[Any]) -> Any:
   if value not in choices:
     raise ConfigError(field, value, choices)
   return value
+
+
+class TrainingDiverged(RuntimeError):
+  """A loss or gradient norm became NaN or Inf; the message names the step and quantity."""

@@ -7,12 +7,11 @@ W/eval.json.
 
 import json
 import os
-import sys
 
 import jax
-from absl import app, flags, logging
+from absl import flags
 
-from squeezegan_jax import steps, train
+from squeezegan_jax import cli, steps, train
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.evaluation.evaluator import FEATURES, Evaluator, generate
 from squeezegan_jax.run_loading import load_run
@@ -24,13 +23,15 @@ flags.DEFINE_integer("num_samples", None, "Generated samples (default: config.ev
 flags.DEFINE_enum("features", "classifier", FEATURES, "Feature space of the scores.")
 flags.DEFINE_string("inception_weights", None, "Converted FID Inception weights (.npz).")
 flags.DEFINE_integer("classifier_seed", 0, "Seed of the data set's feature classifier.")
+flags.DEFINE_bool("untrained", False, "Score the run's initial generator instead (written to "
+                  "eval_untrained.json): the baseline that training should beat.")
 
 
 def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | None = None,
                      features: str = "classifier", inception_weights: str | None = None,
-                     classifier_seed: int = 0) -> dict:
+                     classifier_seed: int = 0, untrained: bool = False) -> dict:
   """Scores a run's EMA generator and writes workdir/eval.json; returns what it wrote."""
-  run = load_run(workdir, step)
+  run = load_run(workdir, step, untrained)
   num = num_samples or run.config.eval_num_samples
   if num < 2:
     raise ConfigError("num_samples", num, "an integer >= 2")
@@ -42,7 +43,8 @@ def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | N
   result = {"step": run.step, "features": features,
             **evaluator.score(samples, jax.random.fold_in(key, 1))}
   result["num_samples"] = num
-  with open(os.path.join(workdir, "eval.json"), "w", encoding="utf-8") as f:
+  name = "eval_untrained.json" if untrained else "eval.json"
+  with open(os.path.join(workdir, name), "w", encoding="utf-8") as f:
     json.dump(result, f, indent=2)
   return result
 
@@ -55,15 +57,11 @@ def format_table(result: dict) -> str:
 
 def main(argv: list[str]) -> None:
   del argv
-  logging.set_verbosity(logging.WARNING)
-  try:
-    result = evaluate_workdir(FLAGS.workdir, FLAGS.step, FLAGS.num_samples, FLAGS.features,
-                              FLAGS.inception_weights, FLAGS.classifier_seed)
-  except ConfigError as error:
-    sys.exit(f"error: {error}")
+  result = evaluate_workdir(FLAGS.workdir, FLAGS.step, FLAGS.num_samples, FLAGS.features,
+                            FLAGS.inception_weights, FLAGS.classifier_seed, FLAGS.untrained)
   print(format_table(result))
 
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["workdir"])
-  app.run(main)
+  cli.run(main)

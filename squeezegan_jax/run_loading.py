@@ -20,8 +20,12 @@ class Run(NamedTuple):
   step: int
 
 
-def load_run(workdir: str, step: int | None = None) -> Run:
-  """The config, data set, generator and state of `workdir`'s checkpoint (latest default)."""
+def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> Run:
+  """The config, data set, generator and state of `workdir`'s checkpoint (latest default).
+
+  untrained=True returns the run's freshly initialized state instead (same config and
+  seed), the reference point "how much did training move the scores".
+  """
   directory = os.path.join(workdir, "checkpoints")
   checkpoints = Checkpoints(workdir) if os.path.isdir(directory) else None
   steps = [] if checkpoints is None else list(checkpoints.all_steps())
@@ -33,7 +37,10 @@ def load_run(workdir: str, step: int | None = None) -> Run:
   step = max(steps) if step is None else step
   meta = checkpoints.restore_meta(step)
   config = ml_collections.ConfigDict(meta["config"])
-  dataset, generator, target = train.setup(config, sharding.make_mesh())
-  state, _ = checkpoints.restore(target, step)
+  dataset, generator, state = train.setup(config, sharding.make_mesh())
+  if untrained:
+    step = 0
+  else:
+    state, _ = checkpoints.restore(state, step)
   checkpoints.close()
   return Run(config, dataset, generator, jax.device_get(state), step)

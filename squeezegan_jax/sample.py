@@ -7,14 +7,13 @@ latent interpolations.
 """
 
 import os
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags, logging
+from absl import flags
 
-from squeezegan_jax import images, steps
+from squeezegan_jax import cli, images, steps
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.run_loading import load_run
 
@@ -50,15 +49,11 @@ def latents(num: int, latent_dim: int, seed: int, interpolate: bool) -> jax.Arra
 
 def main(argv: list[str]) -> None:
   del argv
-  logging.set_verbosity(logging.WARNING)
-  try:
-    if FLAGS.num < 1:
-      raise ConfigError("num", FLAGS.num, "an integer >= 1")
-    if not FLAGS.out and not FLAGS.npz:
-      raise ConfigError("out", FLAGS.out, "a .png path (or give --npz)")
-    run = load_run(FLAGS.workdir, FLAGS.step)
-  except ConfigError as error:
-    sys.exit(f"error: {error}")
+  if FLAGS.num < 1:
+    raise ConfigError("num", FLAGS.num, "an integer >= 1")
+  if not FLAGS.out and not FLAGS.npz:
+    raise ConfigError("out", FLAGS.out, "a .png path (or give --npz)")
+  run = load_run(FLAGS.workdir, FLAGS.step)
   z = latents(FLAGS.num, run.generator.latent_dim, FLAGS.seed, FLAGS.interpolate)
   samples = np.asarray(steps.make_sampler(run.generator)(run.state.ema, z))
   if FLAGS.out:
@@ -77,4 +72,4 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["workdir"])
-  app.run(main)
+  cli.run(main)

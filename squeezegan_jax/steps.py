@@ -18,6 +18,8 @@ from squeezegan_jax import augment, losses, penalties, sharding
 from squeezegan_jax.state import GANState, ModelState
 
 Metrics = dict[str, jax.Array]
+# Quantities whose NaN/Inf stops training (or skips the update, config.on_nonfinite="skip").
+WATCHED = ("d_loss", "g_loss", "penalty", "d_grad_norm", "g_grad_norm")
 
 
 def _apply(state_or_model, params, batch_stats, x, train: bool):
@@ -49,6 +51,7 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
   n_disc = int(config["n_disc"])
   ema_decay = float(config["ema_decay"])
   batch_size = int(config["batch_size"])
+  skip_nonfinite = config["on_nonfinite"] == "skip"
   latent_sharding = sharding.batch_sharded(mesh)
 
   def sample_latents(key):
@@ -86,6 +89,7 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
 
     fake, g_vjp, g_stats = jax.vjp(generate, g.params, has_aux=True)
     d = state.d
+    d_finite = jnp.array(True)
     for i in range(n_disc):
       k_latent, k_update = jax.random.split(jax.random.fold_in(d_key, i))
       if i < n_disc - 1:  # earlier D updates see fresh fakes; the last one reuses G's batch
@@ -93,6 +97,7 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
       else:
         d_fake = fake
       d, metrics = d_update(d, real[i], jax.lax.stop_gradient(d_fake), k_update)
+      d_finite &= jnp.isfinite(metrics["d_loss"]) & jnp.isfinite(metrics["d_grad_norm"])
 
     def g_loss_fn(fake_images):
       logits, stats = _apply(d.apply_fn, d.params, d.batch_stats,
@@ -107,7 +112,15 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema,
                        {"params": g.params, "batch_stats": g.batch_stats})
     metrics.update(g_loss=g_loss, g_grad_norm=optax.global_norm(g_grads))
-    return GANState(step=state.step + 1, g=g, d=d, ema=ema, rng=state.rng), metrics
+    finite = d_finite
+    for name in WATCHED:
+      finite &= jnp.isfinite(metrics[name])
+    metrics["finite"] = finite
+    new_state = GANState(step=state.step + 1, g=g, d=d, ema=ema, rng=state.rng)
+    if skip_nonfinite:  # keep the old networks, but move on to the next step's data and keys
+      new_state = jax.tree.map(lambda new, old: jnp.where(finite, new, old), new_state,
+                               state.replace(step=state.step + 1))
+    return new_state, metrics
 
   replicated = sharding.replicated(mesh)
   return jax.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh, batch_axis=1)),

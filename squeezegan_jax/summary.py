@@ -5,17 +5,15 @@ at batch 1), parameter bytes in float32 and bfloat16, and input/output shapes.
 """
 
 import json
-import sys
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
 
-from squeezegan_jax import config_lib, datasets
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax import cli, config_lib, datasets
 from squeezegan_jax.models import build_discriminator, build_generator
 
 FLAGS = flags.FLAGS
@@ -72,14 +70,11 @@ def format_table(summary: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str]) -> None:
   del argv
-  try:
-    config_lib.validate_config(FLAGS.config)
-  except ConfigError as error:
-    sys.exit(f"error: {error}")
+  config_lib.validate_config(FLAGS.config)
   summary = summarize(FLAGS.config)
   print(json.dumps(summary) if FLAGS.json else format_table(summary))
 
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["config"])
-  app.run(main)
+  cli.run(main)

@@ -3,6 +3,7 @@
 import functools
 import os
 import time
+from typing import Any
 
 import jax
 import ml_collections
@@ -10,13 +11,21 @@ import numpy as np
 
 from squeezegan_jax import checkpoints as checkpoints_lib
 from squeezegan_jax import config_lib, datasets, images, sharding, steps
+from squeezegan_jax.errors import ConfigError, TrainingDiverged
 from squeezegan_jax.evaluation.evaluator import Evaluator, generate
 from squeezegan_jax.metric_writers import MetricWriter
 from squeezegan_jax.models import build_discriminator, build_generator
+from squeezegan_jax.preemption import StopRequest
 from squeezegan_jax.state import GANState, create_gan_state
+from squeezegan_jax.workdir_lock import WorkdirLock
 
 # Independent streams derived from config.seed: fold_in(PRNGKey(seed), stream).
 MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM, EVAL_STREAM = 0, 1, 2, 3
+EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_captured",
+              "high_quality")
+# Config fields a checkpoint's state depends on: another value cannot be restored
+# (learning rates, losses and the like may change between runs).
+ARCHITECTURE_FIELDS = ("dataset", "generator", "discriminator", "optimizer.name")
 
 
 def stream_key(seed: int, stream: int) -> jax.Array:
@@ -46,10 +55,6 @@ class _Progress:
     return rate, (self._total - step) / max(rate, 1e-9)
 
 
-EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_captured",
-              "high_quality")
-
-
 def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
   """Validates the config, then builds the data set, generator and initial state."""
   shape = config_lib.validate_config(config)
@@ -62,9 +67,29 @@ def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
   return dataset, generator, init(stream_key(config.seed, MODEL_STREAM))
 
 
-def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta: float) -> str:
-  losses = "  ".join(f"{k} {v:.4f}" for k, v in scalars.items() if k in ("d_loss", "g_loss"))
-  return f"step {step}/{total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min"
+def prepare_workdir(workdir: str) -> None:
+  """Creates the workdir and proves it writable before any compute is spent."""
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, ".write_test")
+    with open(probe, "w", encoding="utf-8") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as error:
+    raise ConfigError("workdir", workdir, "a directory this user can write",
+                      error.strerror or str(error)) from None
+
+
+def check_same_architecture(config: ml_collections.ConfigDict):
+  """A check_meta for restoring: the checkpoint's model sections must equal the config's."""
+  def check(meta: dict[str, Any]) -> None:
+    saved = ml_collections.ConfigDict(meta["config"])
+    for field in ARCHITECTURE_FIELDS:
+      ours, theirs = config_lib.jsonable(config[field]), config_lib.jsonable(saved[field])
+      if ours != theirs:
+        raise ConfigError(field, ours, f"{theirs}", "the workdir holds a checkpoint of another "
+                          "architecture; use a new --workdir or the config that made it")
+  return check
 
 
 def evaluate_ema(evaluator: Evaluator, sampler, state: GANState, latent_dim: int,
@@ -75,15 +100,43 @@ def evaluate_ema(evaluator: Evaluator, sampler, state: GANState, latent_dim: int
   return evaluator.score(samples, jax.random.fold_in(stream_key(config.seed, EVAL_STREAM), 1))
 
 
+def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta: float) -> str:
+  losses = "  ".join(f"{k} {v:.4f}" for k, v in scalars.items() if k in ("d_loss", "g_loss"))
+  return f"step {step}/{total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min"
+
+
+def check_finite(metrics: dict[str, Any], step: int, checkpoints) -> None:
+  """Stops training, naming the step and the quantity, when a loss or norm is NaN/Inf."""
+  if bool(metrics["finite"]):
+    return
+  values = jax.device_get(metrics)
+  bad = [k for k in steps.WATCHED if not np.isfinite(values[k])]
+  kept = checkpoints.latest_step()
+  where = f"step {kept} in {checkpoints.directory}" if kept is not None else "none was saved"
+  raise TrainingDiverged(
+      f"step {step}: {', '.join(f'{k}={values[k]}' for k in bad)}; training stopped. The last "
+      f"good checkpoint is kept ({where}). Lower the learning rates, or set "
+      "--config.on_nonfinite=skip to drop such updates.")
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANState:
-  """Trains (resuming from workdir's latest checkpoint if any) and returns the final state."""
+  """Trains (resuming from workdir's latest checkpoint if any) and returns the final state.
+
+  SIGTERM/SIGINT finish the current step, save a checkpoint and return early.
+  """
   mesh = sharding.make_mesh()
   dataset, generator, state = setup(config, mesh)
-  os.makedirs(workdir, exist_ok=True)
+  prepare_workdir(workdir)
+  with WorkdirLock(workdir), StopRequest() as stop:
+    return _train(config, workdir, mesh, dataset, generator, state, stop)
+
+
+def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) -> GANState:
   is_main = jax.process_index() == 0
   checkpoints = checkpoints_lib.Checkpoints(workdir, config.keep_checkpoints)
-  if checkpoints.latest_step() is not None:
-    state, _ = checkpoints.restore(state)
+  restored = checkpoints.restore_latest_readable(state, check_same_architecture(config))
+  if restored is not None:
+    state = restored[0]
     print(f"Resuming from step {int(state.step)} in {checkpoints.directory}", flush=True)
   if is_main:
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
@@ -96,43 +149,57 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
   reference = dataset.eval_arrays("train")[0][:2000] if len(dataset.shape) == 1 else None
   writer = MetricWriter(workdir, enabled=is_main)
   total = config.num_train_steps
-  start = int(state.step)
-  progress = _Progress(start, total)
-  previous_metrics = None
+  progress = _Progress(int(state.step), total)
+  previous = None
   evaluator = None
 
   def every(period: int, step: int) -> bool:
     return step == total or (period > 0 and step % period == 0)
 
-  for step in range(start + 1, total + 1):
-    state, metrics = train_step(state, real_batch(dataset, step - 1, config, mesh))
-    if previous_metrics is not None:  # at most two steps in flight; see DESIGN.md sec. 5
-      jax.block_until_ready(previous_metrics)
-    previous_metrics = metrics
-    if every(config.log_every_steps, step):
-      scalars = {k: float(v) for k, v in jax.device_get(metrics).items()}
-      rate, eta = progress.update(step)
-      scalars["steps_per_s"] = rate
-      writer.write_scalars(step, scalars)
-      if is_main:
-        print(_log_line(step, total, scalars, rate, eta), flush=True)
-    if every(config.sample_every_steps, step) and is_main:
-      picture = images.sample_picture(np.asarray(sampler(state.ema, fixed_z)), reference)
-      images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"),
-                      scale=images.display_scale(dataset.shape))
-      writer.write_image(step, "samples", picture)
-    if config.eval_every_steps and every(config.eval_every_steps, step) and is_main:
-      evaluator = evaluator or Evaluator(dataset, config.dataset)
-      result = evaluate_ema(evaluator, sampler, state, generator.latent_dim, config)
-      writer.write_scalars(step, {f"eval/{k}": v for k, v in result.items()})
-      print(f"step {step} eval: " + "  ".join(f"{k} {result[k]:.4g}" for k in EVAL_SHOWN
-                                               if k in result), flush=True)
-    if every(config.checkpoint_every_steps, step):
-      checkpoints.save(step, state, {"step": step, "data_index": step * config.n_disc,
-                                     "config": config.to_dict()})
-  checkpoints.wait()
-  checkpoints.close()
-  writer.close()
+  stop_on_nonfinite = config.on_nonfinite == "stop"  # "skip": the step kept the old state
+
+  def save(step: int, metrics) -> None:
+    if stop_on_nonfinite:
+      check_finite(metrics, step, checkpoints)  # never save a diverged state
+    checkpoints.save(step, state, {"step": step, "data_index": step * config.n_disc,
+                                   "config": config.to_dict()})
+
+  try:
+    for step in range(int(state.step) + 1, total + 1):
+      state, metrics = train_step(state, real_batch(dataset, step - 1, config, mesh))
+      if previous is not None:  # at most two steps in flight; see DESIGN.md sec. 5
+        jax.block_until_ready(previous[1])
+        if stop_on_nonfinite:
+          check_finite(previous[1], previous[0], checkpoints)
+      previous = (step, metrics)
+      if every(config.log_every_steps, step):
+        scalars = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        rate, eta = progress.update(step)
+        scalars["steps_per_s"] = rate
+        writer.write_scalars(step, scalars)
+        if is_main:
+          print(_log_line(step, total, scalars, rate, eta), flush=True)
+      if every(config.sample_every_steps, step) and is_main:
+        picture = images.sample_picture(np.asarray(sampler(state.ema, fixed_z)), reference)
+        images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"),
+                        scale=images.display_scale(dataset.shape))
+        writer.write_image(step, "samples", picture)
+      if config.eval_every_steps and every(config.eval_every_steps, step) and is_main:
+        evaluator = evaluator or Evaluator(dataset, config.dataset)
+        result = evaluate_ema(evaluator, sampler, state, generator.latent_dim, config)
+        writer.write_scalars(step, {f"eval/{k}": v for k, v in result.items()})
+        print(f"step {step} eval: " + "  ".join(f"{k} {result[k]:.4g}" for k in EVAL_SHOWN
+                                                 if k in result), flush=True)
+      if every(config.checkpoint_every_steps, step) or stop.requested:
+        save(step, metrics)
+      if stop.requested:
+        print(f"Stopped by {stop.signal_name} after step {step}; checkpoint saved in "
+              f"{checkpoints.directory}. Rerun the same command to resume.", flush=True)
+        break
+    if previous is not None and stop_on_nonfinite:
+      check_finite(previous[1], previous[0], checkpoints)
+  finally:
+    checkpoints.wait()
+    checkpoints.close()
+    writer.close()
   return state
-
-

@@ -33,6 +33,14 @@ def test_evaluate_writes_eval_json_from_the_workdir_alone(trained_workdir):
   assert written["features"] == "classifier" and np.isfinite(written["fid"])
 
 
+def test_untrained_baseline_is_written_beside_eval_json(trained_workdir):
+  trained = evaluate.evaluate_workdir(trained_workdir, num_samples=100)
+  untrained = evaluate.evaluate_workdir(trained_workdir, num_samples=100, untrained=True)
+  assert untrained["step"] == 0 and untrained["fid"] != trained["fid"]
+  assert json.load(open(os.path.join(trained_workdir, "eval.json"))) == trained
+  assert os.path.exists(os.path.join(trained_workdir, "eval_untrained.json"))
+
+
 def test_evaluate_needs_a_checkpoint(tmp_path):
   with pytest.raises(ConfigError, match="workdir=.*a workdir holding a checkpoint"):
     evaluate.evaluate_workdir(str(tmp_path))

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from squeezegan_jax import train
+from squeezegan_jax.errors import TrainingDiverged
+from squeezegan_jax.run_loading import load_run
 from tests.helpers import tiny_config
 
 
@@ -53,3 +55,26 @@ def test_resume_is_bitwise_identical_to_an_unbroken_run(reference_run, tmp_path)
   resumed = train.train_and_evaluate(tiny_config(), workdir)
   assert int(resumed.step) == 4
   assert _equal(reference, resumed)
+
+
+def test_nan_stops_with_step_and_quantity_and_keeps_checkpoint(tmp_path):
+  config = tiny_config(num_train_steps=3, checkpoint_every_steps=1, log_every_steps=0,
+                       sample_every_steps=0)
+  train.train_and_evaluate(config, str(tmp_path))
+  config.num_train_steps = 40
+  config.optimizer.update(g_learning_rate=1e30, d_learning_rate=1e30)
+  with pytest.raises(TrainingDiverged, match=r"step 4: .*(loss|norm)=(nan|inf).*last good "
+                     r"checkpoint is kept \(step 3 in "):
+    train.train_and_evaluate(config, str(tmp_path))
+  kept = load_run(str(tmp_path))
+  assert kept.step == 3
+  assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(kept.state.g.params))
+
+
+def test_nonfinite_updates_can_be_skipped(tmp_path):
+  config = tiny_config(num_train_steps=6, log_every_steps=0, sample_every_steps=0,
+                       on_nonfinite="skip")
+  config.optimizer.update(g_learning_rate=1e30, d_learning_rate=1e30)
+  state = train.train_and_evaluate(config, str(tmp_path))
+  assert int(state.step) == 6
+  assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(state.g.params)))
