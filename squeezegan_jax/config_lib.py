@@ -34,7 +34,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.eval_num_samples = 2000
   config.keep_checkpoints = 3
   config.num_sample_images = 64
-  config.dataset = ml_collections.ConfigDict(dict(name="digits", image_size=16, channels=1))
+  config.dataset = ml_collections.ConfigDict(
+      dict(name="digits", image_size=16, channels=1, data_dir=""))  # data_dir: TFDS's
   config.generator = model_section("generator", "fire")
   config.discriminator = model_section("discriminator", "fire")
   config.loss = "non_saturating"
@@ -46,6 +47,25 @@ def base_config() -> ml_collections.ConfigDict:
   config.dtype = "float32"
   config.augment = ""  # DiffAugment policy, e.g. "translation,color,cutout"
   config.on_nonfinite = "stop"  # or "skip": drop an update whose loss or norm is NaN/Inf
+  return config
+
+
+def real_data_config(dataset: str, image_size: int, channels: int,
+                     model: str) -> ml_collections.ConfigDict:
+  """A config for a real data set (e.g. "tfds:cifar10") with `model` as G and D.
+
+  Longer training than the digits default, 64 images a batch, samples and checkpoints every
+  2,000 steps. Prepare TFDS catalog data once with `python -m squeezegan_jax.prepare_data`.
+  """
+  config = base_config()
+  config.dataset.update(name=dataset, image_size=image_size, channels=channels)
+  config.generator = model_section("generator", model)
+  config.discriminator = model_section("discriminator", model)
+  config.num_train_steps = 50_000
+  config.log_every_steps = 200
+  config.sample_every_steps = 2000
+  config.checkpoint_every_steps = 2000
+  config.eval_every_steps = 10_000
   return config
 
 

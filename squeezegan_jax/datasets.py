@@ -1,4 +1,7 @@
-"""Embedded data sets that need no network, addressed by global batch index.
+"""Data sets by name, addressed by global batch index.
+
+Embedded (no network): `digits`, `ring8`, `grid25`. External: `tfds:<name>[:<config>]`,
+`folder:<path>`, `npz:<path>` (see image_sources).
 
 Every data set is a pure function from a batch index to a global batch, so the iterator
 state saved in a checkpoint is one integer and a resumed run sees exactly the batches an
@@ -13,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from squeezegan_jax import image_sources
 from squeezegan_jax.errors import ConfigError, check_choice
 
 
@@ -22,42 +26,74 @@ class Dataset(Protocol):
   shape: tuple[int, ...]
   num_classes: int | None
 
-  def global_batch(self, index: int, batch_size: int) -> np.ndarray:
-    """The index-th training batch, float32 in the model's range."""
+  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None)) -> np.ndarray:
+    """Rows `rows` of the index-th global training batch, float32 in the model's range."""
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """All examples (and labels, if any) of 'train' or 'test', for evaluation."""
+    """Examples (and labels, if any) of 'train' or 'test' for evaluation (at most
+    MAX_EVAL_EXAMPLES, a fixed subset of larger splits)."""
 
 
-class ArrayDataset:
-  """An in-memory image set, reshuffled every epoch from the seed.
+MAX_EVAL_EXAMPLES = 10_000
+
+
+class ArraySplit:
+  """A split held in memory: images (uint8, or float already in [-1, 1]) and labels."""
+
+  def __init__(self, images: np.ndarray, labels: np.ndarray | None):
+    self._images, self._labels = images, labels
+
+  def __len__(self) -> int:
+    return len(self._images)
+
+  def read(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    return self._images[rows], None if self._labels is None else self._labels[rows]
+
+
+def to_model_range(images: np.ndarray) -> np.ndarray:
+  """uint8 [0, 255] -> float32 [-1, 1]; float images are already in range."""
+  if images.dtype == np.uint8:
+    return images.astype(np.float32) * (2.0 / 255.0) - 1.0
+  return images.astype(np.float32, copy=False)
+
+
+class ImageDataset:
+  """An image set behind random access (in memory or streamed), reshuffled every epoch.
 
   Batch k holds positions [k*B, (k+1)*B) of the endless sequence of per-epoch
-  permutations, so batches cross epoch boundaries and every example is seen once per epoch.
+  permutations drawn from the seed, so batches cross epoch boundaries, every example is
+  seen once per epoch, and each process reads only the rows it feeds.
   """
 
-  def __init__(self, train: np.ndarray, train_labels: np.ndarray | None, test: np.ndarray,
-               test_labels: np.ndarray | None, num_classes: int | None, key: jax.Array):
-    self.shape = tuple(train.shape[1:])
+  def __init__(self, train, test, shape: tuple[int, ...], num_classes: int | None,
+               key: jax.Array):
+    self.shape = tuple(shape)
     self.num_classes = num_classes
-    self._splits = {"train": (train, train_labels), "test": (test, test_labels)}
+    self._splits = {"train": train, "test": test}
     self._key = key
 
   @functools.lru_cache(maxsize=4)
   def _permutation(self, epoch: int) -> np.ndarray:
-    train = self._splits["train"][0]
-    return np.asarray(jax.random.permutation(jax.random.fold_in(self._key, epoch), len(train)))
+    count = len(self._splits["train"])
+    return np.asarray(jax.random.permutation(jax.random.fold_in(self._key, epoch), count))
 
-  def global_batch(self, index: int, batch_size: int) -> np.ndarray:
-    train = self._splits["train"][0]
-    positions = np.arange(index * batch_size, (index + 1) * batch_size)
-    epochs, offsets = np.divmod(positions, len(train))
-    rows = np.concatenate([self._permutation(int(e))[offsets[epochs == e]]
-                           for e in np.unique(epochs)])
-    return train[rows]
+  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None)) -> np.ndarray:
+    positions = np.arange(index * batch_size, (index + 1) * batch_size)[rows]
+    epochs, offsets = np.divmod(positions, len(self._splits["train"]))
+    records = np.empty(len(positions), np.int64)
+    for epoch in np.unique(epochs):
+      records[epochs == epoch] = self._permutation(int(epoch))[offsets[epochs == epoch]]
+    return to_model_range(self._splits["train"].read(records)[0])
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
-    return self._splits[check_choice("split", split, self._splits)]
+    source = self._splits[check_choice("split", split, self._splits)]
+    records = np.arange(len(source))
+    if len(source) > MAX_EVAL_EXAMPLES:
+      subset_key = jax.random.fold_in(self._key, 2**31 - 1)
+      records = np.sort(np.asarray(jax.random.permutation(subset_key, len(source)))
+                        [:MAX_EVAL_EXAMPLES])
+    images, labels = source.read(records)
+    return to_model_range(images), labels
 
 
 class GaussianMixture2D:
@@ -78,15 +114,15 @@ class GaussianMixture2D:
     noise = self.std * jax.random.normal(noise_key, (n, 2))
     return np.asarray(jnp.asarray(self.centers)[modes] + noise), np.asarray(modes)
 
-  def global_batch(self, index: int, batch_size: int) -> np.ndarray:
-    return self.sample(jax.random.fold_in(self._key, index), batch_size)[0]
+  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None)) -> np.ndarray:
+    return self.sample(jax.random.fold_in(self._key, index), batch_size)[0][rows]
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     split_index = ("train", "test").index(check_choice("split", split, ("train", "test")))
     return self.sample(jax.random.fold_in(self._eval_key, split_index), 10_000)
 
 
-def _digits(config: Mapping[str, Any], key: jax.Array) -> ArrayDataset:
+def _digits(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
   """scikit-learn's 1,797 8x8 digits, resized to the config's size, in [-1, 1].
 
   Every fifth image (360) is held out as the test split; the GAN trains on the other 1,437.
@@ -100,7 +136,8 @@ def _digits(config: Mapping[str, Any], key: jax.Array) -> ArrayDataset:
   images = np.repeat(images, channels, axis=-1)
   labels = digits.target.astype(np.int32)
   test = np.arange(len(images)) % 5 == 0
-  return ArrayDataset(images[~test], labels[~test], images[test], labels[test], 10, key)
+  return ImageDataset(ArraySplit(images[~test], labels[~test]),
+                      ArraySplit(images[test], labels[test]), images.shape[1:], 10, key)
 
 
 def _ring8(config: Mapping[str, Any], key: jax.Array) -> GaussianMixture2D:
@@ -115,13 +152,67 @@ def _grid25(config: Mapping[str, Any], key: jax.Array) -> GaussianMixture2D:
   return GaussianMixture2D(np.stack(np.meshgrid(ticks, ticks), -1).reshape(-1, 2), 0.05, key)
 
 
+def _image_config(config: Mapping[str, Any]) -> tuple[str, int, int, tuple[int, int, int]]:
+  _, location = image_sources.source_spec(config)
+  size, channels = config["image_size"], config["channels"]
+  return location, size, channels, (size, size, channels)
+
+
+def _folder(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
+  """folder:<path>: every image for training (and as the evaluation reference)."""
+  path, size, channels, shape = _image_config(config)
+  images, labels, class_names = image_sources.load_folder(path, size, channels)
+  split = ArraySplit(images, labels)
+  return ImageDataset(split, split, shape, len(class_names) or None, key)
+
+
+def _npz(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
+  """npz:<path>: every image for training (and as the evaluation reference)."""
+  path, size, channels, shape = _image_config(config)
+  images, labels = image_sources.load_npz(path, size, channels)
+  split = ArraySplit(images, labels)
+  return ImageDataset(split, split, shape, None if labels is None else int(labels.max()) + 1, key)
+
+
+IN_MEMORY_BYTES = 1 << 30
+
+
+def _tfds(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
+  """tfds:<name>[:<config>]: the 'train' split (and 'test' when there is one), read from
+  array_record without TensorFlow; held in memory when the fitted images fit in 1 GiB."""
+  spec, size, channels, shape = _image_config(config)
+  data_dir = config.get("data_dir") or None
+  splits = {"train": image_sources.TfdsSource(spec, "train", size, channels, data_dir)}
+  try:
+    splits["test"] = image_sources.TfdsSource(spec, "test", size, channels, data_dir)
+  except ConfigError:
+    splits["test"] = splits["train"]
+  num_classes = splits["train"].num_classes
+  for name, source in splits.items():
+    if len(source) * size * size * channels <= IN_MEMORY_BYTES:
+      splits[name] = ArraySplit(*source.read(np.arange(len(source))))
+  return ImageDataset(splits["train"], splits["test"], shape, num_classes, key)
+
+
 DATASETS = {"digits": _digits, "ring8": _ring8, "grid25": _grid25}
+EXTERNAL = {"tfds": _tfds, "folder": _folder, "npz": _npz}  # name = "<kind>:<location>"
 POINT_DATASETS = ("ring8", "grid25")
+
+
+def _loader(config: Mapping[str, Any]):
+  kind, location = image_sources.source_spec(config)
+  if kind in EXTERNAL and location:
+    return EXTERNAL[kind]
+  if config.get("name") in DATASETS:
+    return DATASETS[config["name"]]
+  raise ConfigError("dataset.name", config.get("name"),
+                    ", ".join([*DATASETS, "tfds:<name>[:<config>]", "folder:<path>",
+                               "npz:<path>"]))
 
 
 def validate_dataset_config(config: Mapping[str, Any]) -> None:
   """Checks config.dataset before anything is loaded or compiled."""
-  check_choice("dataset.name", config.get("name"), DATASETS)
+  _loader(config)
   if config["name"] in POINT_DATASETS:
     return
   size, channels = config.get("image_size"), config.get("channels")
@@ -141,4 +232,4 @@ def data_shape(config: Mapping[str, Any]) -> tuple[int, ...]:
 def load_dataset(config: Mapping[str, Any], key: jax.Array) -> Dataset:
   """The data set named by config.dataset, shuffled and sampled from `key`."""
   validate_dataset_config(config)
-  return DATASETS[config["name"]](config, key)
+  return _loader(config)(config, key)

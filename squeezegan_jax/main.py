@@ -1,5 +1,11 @@
-"""Command line entry: python -m squeezegan_jax.main --config=configs/default.py --workdir=DIR."""
+"""Command line entry: python -m squeezegan_jax.main --config=configs/default.py --workdir=DIR.
 
+Multi-host (TPU pods, GPU clusters): start the same command on every host with
+--distributed; each process then reads its own rows of every global batch. Where the
+cluster is not detected automatically, name the coordinator and the process explicitly.
+"""
+
+import jax
 from absl import app, flags
 from ml_collections import config_flags
 
@@ -9,11 +15,18 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Training config file (configs/*.py).",
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, samples and metrics.")
+flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() (multi-host).")
+flags.DEFINE_string("coordinator_address", None, "host:port of process 0 (with --distributed).")
+flags.DEFINE_integer("num_processes", None, "Number of processes (with --distributed).")
+flags.DEFINE_integer("process_id", None, "This process's index (with --distributed).")
 
 
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  if FLAGS.distributed:
+    jax.distributed.initialize(coordinator_address=FLAGS.coordinator_address,
+                               num_processes=FLAGS.num_processes, process_id=FLAGS.process_id)
   train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
 
 

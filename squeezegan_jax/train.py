@@ -1,5 +1,7 @@
 """train_and_evaluate(config, workdir): the training loop around the compiled GAN step."""
 
+import concurrent.futures
+import contextlib
 import functools
 import os
 import time
@@ -32,14 +34,39 @@ def stream_key(seed: int, stream: int) -> jax.Array:
   return jax.random.fold_in(jax.random.PRNGKey(seed), stream)
 
 
+def local_real_batch(dataset: datasets.Dataset, step: int,
+                     config: ml_collections.ConfigDict) -> np.ndarray:
+  """This process's rows of the (n_disc, batch, ...) real data of `step` (host memory)."""
+  rows = sharding.process_rows(config.batch_size)
+  return np.stack([dataset.global_batch(step * config.n_disc + i, config.batch_size, rows)
+                   for i in range(config.n_disc)])
+
+
 def real_batch(dataset: datasets.Dataset, step: int, config: ml_collections.ConfigDict,
-               mesh: jax.sharding.Mesh) -> jax.Array:
+               mesh: jax.sharding.Mesh, local: np.ndarray | None = None) -> jax.Array:
   """The (n_disc, batch, ...) real data of `step`, sharded over devices and processes."""
-  first = step * config.n_disc
-  batches = np.stack([dataset.global_batch(first + i, config.batch_size)
-                      for i in range(config.n_disc)])
-  local = batches[:, sharding.process_rows(config.batch_size)]
+  local = local_real_batch(dataset, step, config) if local is None else local
   return sharding.global_array(local, sharding.batch_sharded(mesh, batch_axis=1))
+
+
+class BatchPrefetcher:
+  """Reads the next step's real data on a worker thread while the device trains.
+
+  Batches are pure functions of the step, so prefetching never changes what is seen.
+  """
+
+  def __init__(self, dataset: datasets.Dataset, config: ml_collections.ConfigDict):
+    self._read = functools.partial(local_real_batch, dataset, config=config)
+    self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    self._pending: dict[int, concurrent.futures.Future] = {}
+
+  def get(self, step: int) -> np.ndarray:
+    future = self._pending.pop(step, None) or self._pool.submit(self._read, step)
+    self._pending = {step + 1: self._pool.submit(self._read, step + 1)}
+    return future.result()
+
+  def close(self) -> None:
+    self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Progress:
@@ -95,7 +122,7 @@ def check_same_architecture(config: ml_collections.ConfigDict):
 def evaluate_ema(evaluator: Evaluator, sampler, state: GANState, latent_dim: int,
                  config: ml_collections.ConfigDict) -> dict[str, float]:
   """Scores eval_num_samples samples of the EMA generator (same latents at every step)."""
-  samples = generate(sampler, state.ema, latent_dim, config.eval_num_samples,
+  samples = generate(sampler, jax.device_get(state.ema), latent_dim, config.eval_num_samples,
                      stream_key(config.seed, EVAL_STREAM))
   return evaluator.score(samples, jax.random.fold_in(stream_key(config.seed, EVAL_STREAM), 1))
 
@@ -127,7 +154,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
   mesh = sharding.make_mesh()
   dataset, generator, state = setup(config, mesh)
   prepare_workdir(workdir)
-  with WorkdirLock(workdir), StopRequest() as stop:
+  lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
+  with lock, StopRequest() as stop:
     return _train(config, workdir, mesh, dataset, generator, state, stop)
 
 
@@ -150,6 +178,7 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
   writer = MetricWriter(workdir, enabled=is_main)
   total = config.num_train_steps
   progress = _Progress(int(state.step), total)
+  prefetcher = BatchPrefetcher(dataset, config)
   previous = None
   evaluator = None
 
@@ -166,7 +195,8 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
 
   try:
     for step in range(int(state.step) + 1, total + 1):
-      state, metrics = train_step(state, real_batch(dataset, step - 1, config, mesh))
+      real = real_batch(dataset, step - 1, config, mesh, prefetcher.get(step - 1))
+      state, metrics = train_step(state, real)
       if previous is not None:  # at most two steps in flight; see DESIGN.md sec. 5
         jax.block_until_ready(previous[1])
         if stop_on_nonfinite:
@@ -180,7 +210,9 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
         if is_main:
           print(_log_line(step, total, scalars, rate, eta), flush=True)
       if every(config.sample_every_steps, step) and is_main:
-        picture = images.sample_picture(np.asarray(sampler(state.ema, fixed_z)), reference)
+        # Host copies: only process 0 samples, so nothing may span other processes.
+        ema = jax.device_get(state.ema)
+        picture = images.sample_picture(np.asarray(sampler(ema, fixed_z)), reference)
         images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"),
                         scale=images.display_scale(dataset.shape))
         writer.write_image(step, "samples", picture)
@@ -199,6 +231,7 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
     if previous is not None and stop_on_nonfinite:
       check_finite(previous[1], previous[0], checkpoints)
   finally:
+    prefetcher.close()
     checkpoints.wait()
     checkpoints.close()
     writer.close()

@@ -36,11 +36,17 @@ def run_cli(module, *args, env=None):
      "generator.squeeze_ratio=1.5"),
     (["--config=configs/default.py", "--workdir=/proc/cannot_write"],
      "workdir='/proc/cannot_write' is not valid; accepted: a directory this user can write"),
+    (["--config=configs/mnist_fire.py", "--config.dataset.data_dir={tmp}"],
+     "prepare it once (needs the tf extra and a network) with: python -m "
+     "squeezegan_jax.prepare_data mnist"),
+    (["--config=configs/default.py", "--config.dataset.name=folder:{tmp}"],
+     "a folder holding .png/.jpg/.jpeg images"),
 ])
 def test_bad_training_input_is_one_line_and_exit_2(args, message, tmp_path):
   no_get_config = tmp_path / "no_get_config.py"
   no_get_config.write_text("X = 1\n")
-  args = [a.format(no_get_config=no_get_config) for a in args]
+  args = [a.format(no_get_config=no_get_config, tmp=tmp_path / "empty") for a in args]
+  (tmp_path / "empty").mkdir()
   if not any(a.startswith("--workdir") for a in args):
     args.append(f"--workdir={tmp_path / 'run'}")
   result = run_cli("squeezegan_jax.main", *args)

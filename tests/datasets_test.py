@@ -3,9 +3,9 @@
 import jax
 import numpy as np
 import pytest
-
-from squeezegan_jax import datasets
+from squeezegan_jax import datasets, synthetic, train
 from squeezegan_jax.errors import ConfigError
+from tests.helpers import tiny_config
 
 
 def _digits(size=16, channels=1, seed=0):
@@ -49,3 +49,63 @@ def test_bad_dataset_config():
     datasets.data_shape(dict(name="mnist2"))
   with pytest.raises(ConfigError, match=r"dataset.channels=2"):
     datasets.data_shape(dict(name="digits", image_size=16, channels=2))
+
+
+@pytest.fixture(scope="module")
+def tfds_dir(tmp_path_factory):
+  """40 train and 10 test 12x12 grey images whose grey level encodes one of 4 labels."""
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  labels = np.arange(50) % 4
+  images = np.stack([np.full((12, 12, 1), 50 * label + 20, np.uint8) for label in labels])
+  synthetic.write_tfds(data_dir, "tiny_shapes", images, labels)
+  return data_dir
+
+
+def test_tfds_array_record_is_read_without_tensorflow_and_trains(tfds_dir, tmp_path):
+  config = dict(name="tfds:tiny_shapes", image_size=16, channels=1, data_dir=tfds_dir)
+  data = datasets.load_dataset(config, jax.random.PRNGKey(0))
+  train_images, train_labels = data.eval_arrays("train")
+  assert train_images.shape == (40, 16, 16, 1) and data.num_classes == 4
+  assert len(data.eval_arrays("test")[0]) == 10
+  # Grey level encodes the label: decoding and fitting kept both.
+  np.testing.assert_allclose(train_images[:, 8, 8, 0], (50 * train_labels + 20) / 127.5 - 1,
+                             atol=0.02)
+  run_config = tiny_config()
+  run_config.dataset.update(name="tfds:tiny_shapes", data_dir=tfds_dir)
+  state = train.train_and_evaluate(run_config, str(tmp_path))
+  assert int(state.step) == 4
+
+
+def test_unprepared_tfds_data_set_says_how_to_prepare(tmp_path):
+  config = dict(name="tfds:mnist", image_size=32, channels=1, data_dir=str(tmp_path))
+  with pytest.raises(ConfigError, match=r"dataset.name='tfds:mnist'.*python -m "
+                     r"squeezegan_jax.prepare_data mnist --data_dir="):
+    datasets.load_dataset(config, jax.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("kind", ["folder", "npz"])
+def test_folder_and_npz_train_a_few_steps(kind, tmp_path):
+  images = np.stack([np.full((10, 10, 3), 12 * i, np.uint8) for i in range(20)])
+  if kind == "folder":
+    location = str(tmp_path / "images")
+    synthetic.write_folder(location, images)
+  else:
+    location = str(tmp_path / "data.npz")
+    synthetic.write_npz(location, images, np.arange(20) % 2)
+  config = tiny_config()
+  config.dataset.update(name=f"{kind}:{location}", image_size=16, channels=3)
+  data = datasets.load_dataset(config.dataset, jax.random.PRNGKey(0))
+  assert data.eval_arrays("train")[0].shape == (20, 16, 16, 3)
+  assert data.num_classes == (2 if kind == "npz" else None)
+  state = train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert int(state.step) == 4
+
+
+def test_resumed_iteration_sees_the_same_batches_mid_epoch():
+  batch = 64  # 1,437 examples: epoch boundaries fall inside batches 22 and 44
+  uninterrupted = [_digits().global_batch(i, batch) for i in range(50)]
+  resumed = _digits()  # a new process: nothing carried over but the index
+  for i in range(23, 50):
+    np.testing.assert_array_equal(resumed.global_batch(i, batch), uninterrupted[i])
+  halves = [resumed.global_batch(30, batch, rows) for rows in (slice(0, 32), slice(32, 64))]
+  np.testing.assert_array_equal(np.concatenate(halves), uninterrupted[30])

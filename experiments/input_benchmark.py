@@ -1,0 +1,100 @@
+"""Images/s of the input pipeline alone, per data-set kind, next to what the step consumes.
+
+python experiments/input_benchmark.py --config=configs/default.py [--batches=50] [--json]
+
+Every kind is built at the config's image size and channels: the embedded digits, and
+npz / folder / TFDS array_record copies of 2,000 synthetic images written to a temporary
+directory (no network). A batch is timed from index to float32 host array, as the
+training loop's reader thread produces it. The training step is timed on the same batch
+size with data already on the device.
+"""
+
+import json
+import os
+import tempfile
+import time
+
+import jax
+import numpy as np
+from absl import flags
+from ml_collections import config_flags
+
+from squeezegan_jax import cli, datasets, sharding, steps, synthetic, train
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", "configs/default.py", "Config whose size and batch "
+                                "to use.")
+flags.DEFINE_integer("batches", 50, "Batches timed per kind.")
+flags.DEFINE_integer("num_images", 2000, "Synthetic images written per file-based kind.")
+flags.DEFINE_bool("json", False, "Print one JSON object.")
+
+
+def _images_per_s(dataset, batch_size: int, batches: int) -> float:
+  dataset.global_batch(0, batch_size)  # warm caches (permutation, file handles)
+  start = time.perf_counter()
+  for index in range(1, batches + 1):
+    dataset.global_batch(index, batch_size)
+  return batches * batch_size / (time.perf_counter() - start)
+
+
+def _step_images_per_s(config, batches: int) -> float:
+  mesh = sharding.make_mesh()
+  dataset, generator, state = train.setup(config, mesh)
+  step = steps.make_train_step(config, generator.latent_dim, mesh)
+  real = train.real_batch(dataset, 0, config, mesh)
+  state, metrics = step(state, real)
+  jax.block_until_ready(metrics)
+  start = time.perf_counter()
+  for _ in range(batches):
+    state, metrics = step(state, real)
+    jax.block_until_ready(metrics)
+  return batches * config.batch_size / (time.perf_counter() - start)
+
+
+def measure(config, batches: int, num_images: int) -> dict:
+  size, channels = config.dataset.image_size, config.dataset.channels
+  key = jax.random.PRNGKey(0)
+  images = np.asarray(jax.random.randint(key, (num_images, size, size, channels), 0, 256),
+                      np.uint8)
+  labels = np.arange(num_images) % 10
+  results = {}
+  with tempfile.TemporaryDirectory() as tmp:
+    synthetic.write_npz(os.path.join(tmp, "data.npz"), images, labels)
+    synthetic.write_folder(os.path.join(tmp, "folder"), images)
+    synthetic.write_tfds(os.path.join(tmp, "tfds"), "synthetic_images", images, labels)
+    specs = {"digits": dict(name="digits"),
+             "npz": dict(name=f"npz:{tmp}/data.npz"),
+             "folder": dict(name=f"folder:{tmp}/folder"),
+             "tfds (in memory)": dict(name="tfds:synthetic_images", data_dir=f"{tmp}/tfds")}
+    for kind, spec in specs.items():
+      dataset_config = dict(config.dataset.to_dict(), **spec)
+      dataset = datasets.load_dataset(dataset_config, key)
+      results[kind] = _images_per_s(dataset, config.batch_size, batches)
+    # The same TFDS data read record by record, as data sets over 1 GiB are.
+    streaming = datasets.ImageDataset(
+        datasets.image_sources.TfdsSource("synthetic_images", "train", size, channels,
+                                          f"{tmp}/tfds"), None, (size, size, channels), 10, key)
+    results["tfds (streamed)"] = _images_per_s(streaming, config.batch_size, batches)
+  results["grid25"] = _images_per_s(datasets.load_dataset(dict(name="grid25"), key),
+                                    config.batch_size, batches)
+  consumed = _step_images_per_s(config, max(5, batches // 5))
+  return {"batch_size": config.batch_size, "image_shape": [size, size, channels],
+          "step_images_per_s": consumed, "pipeline_images_per_s": results,
+          "ratio": {k: v / consumed for k, v in results.items()}}
+
+
+def main(argv: list[str]) -> None:
+  del argv
+  result = measure(FLAGS.config, FLAGS.batches, FLAGS.num_images)
+  if FLAGS.json:
+    print(json.dumps(result))
+    return
+  print(f"batch {result['batch_size']}, images {tuple(result['image_shape'])}; the training "
+        f"step consumes {result['step_images_per_s']:,.0f} images/s")
+  print(f"{'kind':<18}{'images/s':>12}{'x step':>9}")
+  for kind, rate in result["pipeline_images_per_s"].items():
+    print(f"{kind:<18}{rate:>12,.0f}{result['ratio'][kind]:>9.1f}")
+
+
+if __name__ == "__main__":
+  cli.run(main)
