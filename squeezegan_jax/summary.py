@@ -17,8 +17,6 @@ from squeezegan_jax import cli, config_lib, datasets
 from squeezegan_jax.models import build_discriminator, build_generator
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file("config", None, "Config file (configs/*.py).", lock_config=True)
-flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
 
 
 def count_params(params: Any) -> int:
@@ -75,6 +73,9 @@ def main(argv: list[str]) -> None:
   print(json.dumps(summary) if FLAGS.json else format_table(summary))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # flags only here: other tools import summarize()
+  config_flags.DEFINE_config_file("config", None, "Config file (configs/*.py).",
+                                  lock_config=True)
+  flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
   flags.mark_flags_as_required(["config"])
   cli.run(main)

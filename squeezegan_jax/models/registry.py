@@ -74,7 +74,8 @@ def resolve_section(role: str, section: Mapping[str, Any]) -> dict[str, Any]:
   return {"name": name, **fields}
 
 
-def _fire_widths(role: str, fields: dict, shape: Sequence[int]):
+def fire_widths(role: str, fields: dict, shape: Sequence[int]) -> list:
+  """The Fire blocks of a resolved section, in SqueezeNet order (narrowest first)."""
   if role == "generator":
     stages = resolution_stages(shape)
   else:
@@ -92,14 +93,14 @@ def _fire_widths(role: str, fields: dict, shape: Sequence[int]):
 
 def _fire_generator(f: dict, shape: Sequence[int], dtype: Any) -> nn.Module:
   # Narrowest blocks at full resolution, where each channel costs the most.
-  widths = tuple(reversed(_fire_widths("generator", f, shape)))
+  widths = tuple(reversed(fire_widths("generator", f, shape)))
   return FireGenerator(tuple(shape), widths, latent_dim=f["latent_dim"],
                        stem_channels=f["stem_channels"], upsample=f["upsample"], norm=f["norm"],
                        activation=f["activation"], bypass=f["bypass"], dtype=dtype)
 
 
 def _fire_discriminator(f: dict, shape: Sequence[int], dtype: Any) -> nn.Module:
-  widths = tuple(_fire_widths("discriminator", f, shape))
+  widths = tuple(fire_widths("discriminator", f, shape))
   return FireDiscriminator(tuple(shape), widths, stem_channels=f["stem_channels"],
                            stem_stride=f["stem_stride"], downsample=f["downsample"],
                            norm=f["norm"],

@@ -1,0 +1,141 @@
+"""Times the compiled GAN iteration, optionally against PyTorch on the same device.
+
+python experiments/benchmark.py --config=configs/dcgan64.py [--batch_size=64] [--steps=20]
+    [--reference=torch] [--dtype=float32|bfloat16] [--json]
+
+The iteration is the pytorch/examples one: one D update on real and fake, one G update
+(n_disc=1, no augmentation, no penalty). Real data is random and already on the device, so
+only the step is timed (experiments/input_benchmark.py times the input). Reports compile
+time, the median step time after warm-up, images/s, peak memory (device statistics on
+GPU/TPU, the process's peak RSS on CPU), FLOPs per iteration from XLA's cost analysis and
+MFU against the device's peak (GPUs/TPUs listed in PEAK_FLOPS). With --reference=torch the
+PyTorch twin of the same networks (experiments/torch_reference.py, the `bench` extra) runs
+on the same device in the same process; bf16 there means autocast plus channels_last.
+"""
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+import jax
+from absl import flags
+from ml_collections import config_flags
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # torch_reference beside us
+
+from squeezegan_jax import cli, sharding, steps, summary, train  # noqa: E402
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", "configs/dcgan64.py", "Config to benchmark.")
+flags.DEFINE_integer("batch_size", None, "Global batch size (default: the config's).")
+flags.DEFINE_integer("steps", 20, "Timed iterations (after 3 warm-up ones).")
+flags.DEFINE_enum("dtype", None, ["float32", "bfloat16"], "Compute dtype (default: config's).")
+flags.DEFINE_enum("reference", "", ["", "torch"], "Also time the PyTorch twin.")
+flags.DEFINE_bool("json", False, "Print one JSON object.")
+
+WARMUP = 3
+# Dense peak FLOP/s per device: (bf16, float32). float32 convs and matmuls run as TF32 on
+# these GPUs in both JAX and PyTorch (cuDNN's default), so TF32 is the float32 peak.
+PEAK_FLOPS = {"H100": (989e12, 494e12), "H200": (989e12, 494e12), "A100": (312e12, 156e12),
+              "TPU v4": (275e12, 275e12), "TPU v5": (459e12, 459e12)}
+
+
+def _peak_flops(dtype: str) -> float | None:
+  kind = jax.devices()[0].device_kind
+  for name, peaks in PEAK_FLOPS.items():
+    if name.lower() in kind.lower():
+      return peaks[0 if dtype == "bfloat16" else 1] * jax.device_count()
+  return None
+
+
+def _peak_bytes() -> int:
+  stats = jax.devices()[0].memory_stats() or {}
+  if "peak_bytes_in_use" in stats:
+    return int(stats["peak_bytes_in_use"])
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _median_ms(step_once, synchronize, count: int) -> float:
+  for _ in range(WARMUP):
+    step_once()
+  synchronize()
+  times = []
+  for _ in range(count):
+    start = time.perf_counter()
+    step_once()
+    synchronize()
+    times.append(time.perf_counter() - start)
+  return 1e3 * statistics.median(times)
+
+
+def benchmark_jax(config) -> dict:
+  mesh = sharding.make_mesh()
+  _, generator, state = train.setup(config, mesh)
+  shape = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
+  real = jax.device_put(
+      jax.random.uniform(jax.random.PRNGKey(0), (1, config.batch_size, *shape), minval=-1),
+      sharding.batch_sharded(mesh, batch_axis=1))
+  start = time.perf_counter()
+  compiled = steps.make_train_step(config, generator.latent_dim, mesh).lower(state, real).compile()
+  compile_s = time.perf_counter() - start
+  cost = compiled.cost_analysis()
+  flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost).get("flops", 0.0))
+  holder = {"state": state}
+
+  def step_once():
+    holder["state"], holder["metrics"] = compiled(holder["state"], real)
+
+  step_ms = _median_ms(step_once, lambda: jax.block_until_ready(holder["metrics"]), FLAGS.steps)
+  peak = _peak_flops(config.dtype)
+  return {"device": jax.devices()[0].device_kind, "devices": jax.device_count(),
+          "batch_size": config.batch_size, "dtype": config.dtype, "compile_s": compile_s,
+          "step_ms": step_ms, "img_per_s": config.batch_size / step_ms * 1e3,
+          "flops_per_step": flops, "tflops_per_s": flops / step_ms * 1e-9,
+          "mfu": None if peak is None else flops / (step_ms * 1e-3) / peak,
+          "peak_bytes": _peak_bytes()}
+
+
+def benchmark_torch(config) -> dict:
+  import torch  # pylint: disable=import-outside-toplevel
+  import torch_reference  # pylint: disable=import-outside-toplevel
+  counts = summary.summarize(config)
+  counts = {role: s["params"] for role, s in counts.items()}
+  device = "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+  shape = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
+  gan = torch_reference.TorchGAN(config, shape, counts, device, config.dtype == "bfloat16")
+  if device == "cuda":
+    torch.cuda.reset_peak_memory_stats()
+  step_ms = _median_ms(gan.step, gan.synchronize, FLAGS.steps)
+  return {"torch_version": torch.__version__, "torch_device": device,
+          "torch_step_ms": step_ms, "torch_img_per_s": config.batch_size / step_ms * 1e3,
+          "torch_peak_bytes": int(torch.cuda.max_memory_allocated()) if device == "cuda"
+                              else None}
+
+
+def main(argv: list[str]) -> None:
+  del argv
+  config = FLAGS.config
+  config.unlock()
+  config.update(n_disc=1, augment="", eval_every_steps=0)
+  config.penalty.update(name="none", weight=0.0)
+  if FLAGS.batch_size:
+    config.batch_size = FLAGS.batch_size
+  if FLAGS.dtype:
+    config.dtype = FLAGS.dtype
+  result = {"config": os.path.basename(FLAGS["config"].config_filename),
+            **benchmark_jax(config)}
+  if FLAGS.reference == "torch":
+    result.update(benchmark_torch(config))
+    result["ratio"] = result["img_per_s"] / result["torch_img_per_s"]
+  if FLAGS.json:
+    print(json.dumps(result))
+    return
+  for key, value in result.items():
+    print(f"{key:<18} {value:.4g}" if isinstance(value, float) else f"{key:<18} {value}")
+
+
+if __name__ == "__main__":
+  cli.run(main)
