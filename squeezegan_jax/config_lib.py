@@ -52,7 +52,7 @@ def base_config() -> ml_collections.ConfigDict:
 
 def real_data_config(dataset: str, image_size: int, channels: int,
                      model: str) -> ml_collections.ConfigDict:
-  """A config for a real data set (e.g. "tfds:cifar10") with `model` as G and D.
+  """A config for 32-64 px data (e.g. "tfds:cifar10") with `model` as G and D.
 
   Longer training than the digits default, 64 images a batch, samples and checkpoints every
   2,000 steps. Prepare TFDS catalog data once with `python -m squeezegan_jax.prepare_data`.
