@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+from squeezegan_jax import train
+from tests.helpers import tiny_config
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -41,12 +44,17 @@ def run_cli(module, *args, env=None):
      "squeezegan_jax.prepare_data mnist"),
     (["--config=configs/default.py", "--config.dataset.name=folder:{tmp}"],
      "a folder holding .png/.jpg/.jpeg images"),
+    (["--config=configs/default.py", "--config.dataset.name=folder:{corrupt}"],
+     "cannot read"),
 ])
 def test_bad_training_input_is_one_line_and_exit_2(args, message, tmp_path):
   no_get_config = tmp_path / "no_get_config.py"
   no_get_config.write_text("X = 1\n")
-  args = [a.format(no_get_config=no_get_config, tmp=tmp_path / "empty") for a in args]
   (tmp_path / "empty").mkdir()
+  (tmp_path / "corrupt").mkdir()
+  (tmp_path / "corrupt" / "broken.png").write_bytes(b"\x89PNG truncated")
+  args = [a.format(no_get_config=no_get_config, tmp=tmp_path / "empty",
+                   corrupt=tmp_path / "corrupt") for a in args]
   if not any(a.startswith("--workdir") for a in args):
     args.append(f"--workdir={tmp_path / 'run'}")
   result = run_cli("squeezegan_jax.main", *args)
@@ -62,3 +70,18 @@ def test_sample_and_evaluate_without_checkpoint_exit_2(tmp_path):
                      if module.endswith("sample") else "--step=1")
     assert result.returncode == 2 and "a workdir holding a checkpoint" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_checkpoint_of_another_architecture_exits_2(tmp_path):
+  workdir = tmp_path / "run"
+  train.train_and_evaluate(tiny_config(num_train_steps=1), str(workdir))
+  config = tmp_path / "wider.py"
+  config.write_text("from tests.helpers import tiny_config\n"
+                    "def get_config():\n"
+                    "  config = tiny_config(num_train_steps=2)\n"
+                    "  config.discriminator.stem_channels = 16\n"
+                    "  return config\n")
+  result = run_cli("squeezegan_jax.main", f"--config={config}", f"--workdir={workdir}")
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert "discriminator=" in result.stderr and "another architecture" in result.stderr
+  assert "Traceback" not in result.stderr

@@ -62,3 +62,13 @@ def test_sample_command_writes_grid_npz_and_interpolations(trained_workdir, tmp_
                             f"--workdir={tmp_path}/nothing", f"--out={tmp_path}/x.png"],
                            cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert missing.returncode != 0 and "a workdir holding a checkpoint" in missing.stderr
+
+
+def test_inception_weights_of_the_wrong_shape_exit_2(trained_workdir, tmp_path):
+  np.savez(tmp_path / "bad.npz", **{"Conv2d_1a_3x3.conv.weight": np.zeros((3, 3), np.float32)})
+  result = subprocess.run([sys.executable, "-m", "squeezegan_jax.evaluate",
+                           f"--workdir={trained_workdir}", "--features=inception",
+                           f"--inception_weights={tmp_path}/bad.npz", "--num_samples=10"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert "inception_weights=" in result.stderr and "Traceback" not in result.stderr
