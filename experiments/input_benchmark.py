@@ -5,8 +5,10 @@ python experiments/input_benchmark.py --config=configs/default.py [--batches=50]
 Every kind is built at the config's image size and channels: the embedded digits, and
 npz / folder / TFDS array_record copies of 2,000 synthetic images written to a temporary
 directory (no network). A batch is timed from index to float32 host array, as the
-training loop's reader thread produces it. The training step is timed on the same batch
-size with data already on the device.
+training loop's reader thread produces it. TFDS data read record by record (sets over
+1 GiB) is timed with one reader thread and with the default count. A config on 2D points
+times its mixture only. The training step is timed on the same batch size with data
+already on the device.
 """
 
 import json
@@ -19,7 +21,7 @@ import numpy as np
 from absl import flags
 from ml_collections import config_flags
 
-from squeezegan_jax import cli, datasets, sharding, steps, synthetic, train
+from squeezegan_jax import cli, datasets, image_sources, sharding, steps, synthetic, train
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", "configs/default.py", "Config whose size and batch "
@@ -51,9 +53,9 @@ def _step_images_per_s(config, batches: int) -> float:
   return batches * config.batch_size / (time.perf_counter() - start)
 
 
-def measure(config, batches: int, num_images: int) -> dict:
+def _image_kinds(config, batches: int, num_images: int, key: jax.Array) -> dict[str, float]:
+  """Images/s of every image kind at the config's size (files in a temporary directory)."""
   size, channels = config.dataset.image_size, config.dataset.channels
-  key = jax.random.PRNGKey(0)
   images = np.asarray(jax.random.randint(key, (num_images, size, size, channels), 0, 256),
                       np.uint8)
   labels = np.arange(num_images) % 10
@@ -70,15 +72,29 @@ def measure(config, batches: int, num_images: int) -> dict:
       dataset_config = dict(config.dataset.to_dict(), **spec)
       dataset = datasets.load_dataset(dataset_config, key)
       results[kind] = _images_per_s(dataset, config.batch_size, batches)
-    # The same TFDS data read record by record, as data sets over 1 GiB are.
-    streaming = datasets.ImageDataset(
-        datasets.image_sources.TfdsSource("synthetic_images", "train", size, channels,
-                                          f"{tmp}/tfds"), None, (size, size, channels), 10, key)
-    results["tfds (streamed)"] = _images_per_s(streaming, config.batch_size, batches)
-  results["grid25"] = _images_per_s(datasets.load_dataset(dict(name="grid25"), key),
-                                    config.batch_size, batches)
+    # The same TFDS data read record by record, as data sets over 1 GiB are: one reader
+    # thread, and the default thread count.
+    for threads in sorted({1, image_sources.READ_THREADS}):
+      streaming = datasets.ImageDataset(
+          image_sources.TfdsSource("synthetic_images", "train", size, channels, f"{tmp}/tfds",
+                                   threads=threads), None, (size, size, channels), 10, key)
+      name = f"tfds (streamed, {threads} thread{'s' if threads > 1 else ''})"
+      results[name] = _images_per_s(streaming, config.batch_size, batches)
+  return results
+
+
+def measure(config, batches: int, num_images: int) -> dict:
+  key = jax.random.PRNGKey(0)
+  shape = datasets.data_shape(config.dataset)
+  if len(shape) == 1:  # 2D mixtures: points drawn on the fly
+    results = {config.dataset.name: _images_per_s(
+        datasets.load_dataset(config.dataset.to_dict(), key), config.batch_size, batches)}
+  else:
+    results = _image_kinds(config, batches, num_images, key)
+    results["grid25"] = _images_per_s(datasets.load_dataset(dict(name="grid25"), key),
+                                      config.batch_size, batches)
   consumed = _step_images_per_s(config, max(5, batches // 5))
-  return {"batch_size": config.batch_size, "image_shape": [size, size, channels],
+  return {"batch_size": config.batch_size, "image_shape": list(shape),
           "step_images_per_s": consumed, "pipeline_images_per_s": results,
           "ratio": {k: v / consumed for k, v in results.items()}}
 
@@ -91,9 +107,9 @@ def main(argv: list[str]) -> None:
     return
   print(f"batch {result['batch_size']}, images {tuple(result['image_shape'])}; the training "
         f"step consumes {result['step_images_per_s']:,.0f} images/s")
-  print(f"{'kind':<18}{'images/s':>12}{'x step':>9}")
+  print(f"{'kind':<28}{'images/s':>12}{'x step':>9}")
   for kind, rate in result["pipeline_images_per_s"].items():
-    print(f"{kind:<18}{rate:>12,.0f}{result['ratio'][kind]:>9.1f}")
+    print(f"{kind:<28}{rate:>12,.0f}{result['ratio'][kind]:>9.1f}")
 
 
 if __name__ == "__main__":
