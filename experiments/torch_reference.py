@@ -127,6 +127,7 @@ class TorchGAN:
 
   def __init__(self, config, shape, jax_counts: dict, device: str, bf16: bool):
     self.device = torch.device(device)
+    torch.backends.cudnn.benchmark = True  # as pytorch/examples' DCGAN sets it
     self.g = build("generator", config.generator, shape, jax_counts["generator"]).to(self.device)
     self.d = build("discriminator", config.discriminator, shape,
                    jax_counts["discriminator"]).to(self.device)
