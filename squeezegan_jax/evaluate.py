@@ -17,14 +17,6 @@ from squeezegan_jax.evaluation.evaluator import FEATURES, Evaluator, generate
 from squeezegan_jax.run_loading import load_run
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("workdir", None, "Workdir of a training run.")
-flags.DEFINE_integer("step", None, "Checkpoint step (default: the latest).")
-flags.DEFINE_integer("num_samples", None, "Generated samples (default: config.eval_num_samples).")
-flags.DEFINE_enum("features", "classifier", FEATURES, "Feature space of the scores.")
-flags.DEFINE_string("inception_weights", None, "Converted FID Inception weights (.npz).")
-flags.DEFINE_integer("classifier_seed", 0, "Seed of the data set's feature classifier.")
-flags.DEFINE_bool("untrained", False, "Score the run's initial generator instead (written to "
-                  "eval_untrained.json): the baseline that training should beat.")
 
 
 def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | None = None,
@@ -62,6 +54,15 @@ def main(argv: list[str]) -> None:
   print(format_table(result))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # flags only here: experiments/run.py imports this module
+  flags.DEFINE_string("workdir", None, "Workdir of a training run.")
+  flags.DEFINE_integer("step", None, "Checkpoint step (default: the latest).")
+  flags.DEFINE_integer("num_samples", None,
+                       "Generated samples (default: config.eval_num_samples).")
+  flags.DEFINE_enum("features", "classifier", FEATURES, "Feature space of the scores.")
+  flags.DEFINE_string("inception_weights", None, "Converted FID Inception weights (.npz).")
+  flags.DEFINE_integer("classifier_seed", 0, "Seed of the data set's feature classifier.")
+  flags.DEFINE_bool("untrained", False, "Score the run's initial generator instead (written to "
+                    "eval_untrained.json): the baseline that training should beat.")
   flags.mark_flags_as_required(["workdir"])
   cli.run(main)

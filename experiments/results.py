@@ -1,0 +1,128 @@
+"""A sweep's outputs: results.csv (a row per run), results.md (mean +- std over seeds per
+cell) and two plots (quality against generator cost, and against the training step)."""
+
+import csv
+import os
+import statistics
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on the machines sweeps run on
+import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
+
+OUTPUT_FILES = ("results.csv", "results.md", "quality_vs_cost.png", "quality_vs_step.png")
+# Scores in the table when the runs have them: images first, then 2D mixtures.
+TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
+                "modes_captured", "high_quality")
+LOWER_IS_BETTER = ("fid", "kid")
+
+
+def row(label: str, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
+  """One run's CSV row: its cell, seed, network costs, final scores and training time."""
+  scores = {k: v for k, v in record["final"].items() if isinstance(v, (int, float))}
+  return {"cell": label, "seed": seed, **cost, **scores,
+          "train_minutes": record["train_seconds"] / 60, "run_dir": run_dir}
+
+
+def _by_cell(rows: Sequence[dict]) -> dict[str, list[dict]]:
+  cells: dict[str, list[dict]] = {}
+  for r in rows:
+    cells.setdefault(r["cell"], []).append(r)
+  return cells
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+  """Mean and sample standard deviation (0 for a single value)."""
+  values = [float(v) for v in values]
+  return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _mean_pm_std(values: Sequence[float]) -> str:
+  """'mean ± std' with decimals that suit the mean's magnitude (same for both)."""
+  mean, std = mean_std(values)
+  size = abs(mean)
+  decimals = 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3
+  return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def markdown_table(definition, rows: Sequence[dict]) -> str:
+  """Mean +- std over seeds of each cell's final scores, with the generator's cost."""
+  scores = [s for s in TABLE_SCORES if all(s in r for r in rows)]
+  header = ["cell", "seeds", "G params", "G MFLOPs/img", *scores, "min/run"]
+  lines = [f"### {definition.title}", "",
+           "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+  for label, runs in _by_cell(rows).items():
+    cells = [label, str(len(runs)), f"{runs[0]['g_params']:,}", f"{runs[0]['g_flops'] / 1e6:.1f}"]
+    cells += [_mean_pm_std([r[score] for r in runs]) for score in scores]
+    cells.append(f"{mean_std([r['train_minutes'] for r in runs])[0]:.1f}")
+    lines.append("| " + " | ".join(cells) + " |")
+  better = "lower" if definition.quality in LOWER_IS_BETTER else "higher"
+  lines += ["", f"Mean ± sample std over seeds {', '.join(map(str, definition.seeds))}; "
+            f"final EMA generator; {definition.quality}: {better} is better."]
+  return "\n".join(lines)
+
+
+def write_csv(rows: Sequence[dict], path: str) -> None:
+  fields = list(dict.fromkeys(k for r in rows for k in r))
+  with open(path, "w", newline="", encoding="utf-8") as f:
+    writer = csv.DictWriter(f, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def plot_quality_vs_cost(definition, rows: Sequence[dict], path: str) -> None:
+  """Each cell's mean quality (error bar: std over seeds) against G params and G FLOPs."""
+  quality = definition.quality
+  fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+  for ax, (cost, name) in zip(axes, (("g_params", "generator parameters"),
+                                     ("g_flops", "generator FLOPs per image"))):
+    for label, runs in _by_cell(rows).items():
+      mean, std = mean_std([r[quality] for r in runs])
+      ax.errorbar(runs[0][cost], mean, yerr=std, fmt="o", capsize=4, label=label)
+      ax.annotate(label, (runs[0][cost], mean), textcoords="offset points", xytext=(5, 5),
+                  fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{name} (log scale)")
+    ax.set_ylabel(f"final {quality}")
+    ax.grid(alpha=0.3)
+  fig.suptitle(f"{definition.title}: {quality} against generator cost "
+               f"(mean ± std over {len(definition.seeds)} seeds)")
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def plot_quality_vs_step(definition, curves: Sequence[tuple[str, int, list[dict]]],
+                         path: str) -> None:
+  """Each cell's mean quality over training (band: min to max over seeds)."""
+  quality = definition.quality
+  by_cell: dict[str, dict[int, list[float]]] = {}
+  for label, _, curve in curves:
+    for point in curve:
+      if quality in point:
+        by_cell.setdefault(label, {}).setdefault(point["step"], []).append(point[quality])
+  fig, ax = plt.subplots(figsize=(7, 4.2))
+  for label, points in by_cell.items():
+    steps = sorted(points)
+    ax.plot(steps, [statistics.fmean(points[s]) for s in steps], marker="o", label=label)
+    ax.fill_between(steps, [min(points[s]) for s in steps], [max(points[s]) for s in steps],
+                    alpha=0.15)
+  ax.set_xlabel("training step")
+  ax.set_ylabel(quality)
+  ax.set_title(f"{definition.title}: {quality} during training (band: min-max over seeds)")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def write_all(definition, rows: Sequence[dict], curves, workdir: str) -> tuple[str, ...]:
+  """Writes every output file into workdir; returns their names."""
+  write_csv(rows, os.path.join(workdir, "results.csv"))
+  with open(os.path.join(workdir, "results.md"), "w", encoding="utf-8") as f:
+    f.write(markdown_table(definition, rows) + "\n")
+  plot_quality_vs_cost(definition, rows, os.path.join(workdir, "quality_vs_cost.png"))
+  plot_quality_vs_step(definition, curves, os.path.join(workdir, "quality_vs_step.png"))
+  return OUTPUT_FILES

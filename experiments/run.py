@@ -1,0 +1,137 @@
+"""Runs a sweep: every cell x seed trained, evaluated and tabulated.
+
+python experiments/run.py --sweep=experiments/squeeze_ratio.py --workdir=runs/squeeze_ratio
+    [--runs_dir=runs/cells] [--results_dir=experiments/results/squeeze_ratio]
+
+Each run trains in its own directory, named by a fingerprint of its whole config, under
+--runs_dir (default WORKDIR/runs): sweeps that share a runs_dir train a shared cell once.
+A run whose result.json exists is reused, one with checkpoints resumes, so rerunning the
+command after an interruption finishes only what is missing. Then WORKDIR receives
+results.csv (a row per run), results.md (mean +- std over seeds per cell) and the plots
+(quality against generator parameters and FLOPs, and against the training step); with
+--results_dir they are copied there too, with the command that made them.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+
+import jax
+from absl import flags
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # hyper, results beside us
+
+import hyper  # noqa: E402
+import results  # noqa: E402
+from squeezegan_jax import cli, evaluate, summary, train  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("sweep", None, "Sweep file (experiments/<sweep>.py).")
+flags.DEFINE_string("workdir", None, "Where the tables and plots go (runs/<sweep>).")
+flags.DEFINE_string("runs_dir", None, "Where runs train (default: WORKDIR/runs).")
+flags.DEFINE_string("results_dir", None, "Also copy tables, plots and the command here.")
+flags.DEFINE_bool("dry_run", False, "List the runs and whether each is done; train nothing.")
+
+RESULT_FILE = "result.json"
+
+
+def _curve(run_dir: str) -> list[dict]:
+  """The in-training evaluations from metrics.jsonl, one per step (a rerun step counts once)."""
+  by_step = {}
+  path = os.path.join(run_dir, "metrics.jsonl")
+  if os.path.exists(path):
+    with open(path, encoding="utf-8") as f:
+      for line in f:
+        record = json.loads(line)
+        scores = {k[len("eval/"):]: v for k, v in record.items() if k.startswith("eval/")}
+        if scores:
+          by_step[record["step"]] = {"step": record["step"], **scores}
+  return [by_step[s] for s in sorted(by_step)]
+
+
+def _cost(config, cache: dict) -> dict:
+  """Generator and discriminator parameters and forward FLOPs per image (batch-1 forward)."""
+  key = json.dumps([config.to_dict()[k] for k in ("dataset", "generator", "discriminator")],
+                   sort_keys=True, default=str)
+  if key not in cache:
+    nets = summary.summarize(config)
+    cache[key] = {"g_params": nets["generator"]["params"], "g_flops": nets["generator"]["flops"],
+                  "d_params": nets["discriminator"]["params"],
+                  "d_flops": nets["discriminator"]["flops"]}
+  return cache[key]
+
+
+def run_one(config, run_dir: str) -> dict:
+  """Trains (or resumes) one run, scores its final EMA generator; writes run_dir/result.json."""
+  start = time.perf_counter()
+  train.train_and_evaluate(config, run_dir)
+  seconds = time.perf_counter() - start
+  curve = _curve(run_dir)
+  final = curve[-1] if curve and curve[-1]["step"] == config.num_train_steps else None
+  if final is None:  # training finished earlier, or evaluation was off: score it now
+    final = {"step": config.num_train_steps, **evaluate.evaluate_workdir(run_dir)}
+    final.pop("features", None)
+    curve.append(final)
+  record = {"final": final, "curve": curve, "train_seconds": seconds}
+  with open(os.path.join(run_dir, RESULT_FILE), "w", encoding="utf-8") as f:
+    json.dump(record, f, indent=2)
+  return record
+
+
+def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
+              dry_run: bool = False) -> list[dict]:
+  """Runs what is missing of the sweep and writes its tables and plots; returns the rows."""
+  definition = hyper.load_sweep(sweep_path)
+  runs = hyper.run_configs(definition)
+  runs_dir = runs_dir or os.path.join(workdir, "runs")
+  train.prepare_workdir(workdir)
+  rows, curves, cost_cache = [], [], {}
+  for number, (cell, seed, config) in enumerate(runs, 1):
+    run_dir = os.path.join(runs_dir, hyper.fingerprint(config))
+    result_path = os.path.join(run_dir, RESULT_FILE)
+    done = os.path.exists(result_path)
+    print(f"[{number}/{len(runs)}] {cell.label}, seed {seed}: {run_dir} "
+          f"({'done' if done else 'to run'})", flush=True)
+    if dry_run:
+      continue
+    if done:
+      with open(result_path, encoding="utf-8") as f:
+        record = json.load(f)
+    else:
+      record = run_one(config, run_dir)
+    rows.append(results.row(cell.label, seed, run_dir, record, _cost(config, cost_cache)))
+    curves.append((cell.label, seed, record["curve"]))
+  if not dry_run:
+    written = results.write_all(definition, rows, curves, workdir)
+    print("\n" + results.markdown_table(definition, rows), flush=True)
+    print(f"Wrote {', '.join(written)} in {workdir}", flush=True)
+  return rows
+
+
+def copy_results(workdir: str, results_dir: str, command: str) -> None:
+  """The sweep's tables and plots, plus the command that made them, into results_dir."""
+  os.makedirs(results_dir, exist_ok=True)
+  for name in results.OUTPUT_FILES:
+    shutil.copy(os.path.join(workdir, name), os.path.join(results_dir, name))
+  with open(os.path.join(results_dir, "COMMAND"), "w", encoding="utf-8") as f:
+    f.write(command + "\n")
+
+
+def main(argv: list[str]) -> None:
+  del argv
+  if not jax.config.jax_compilation_cache_dir:  # the seeds of a cell compile the same step
+    jax.config.update("jax_compilation_cache_dir", os.path.join(
+        FLAGS.runs_dir or os.path.join(FLAGS.workdir, "runs"), ".jax_cache"))
+  run_sweep(FLAGS.sweep, FLAGS.workdir, FLAGS.runs_dir, FLAGS.dry_run)
+  if FLAGS.results_dir and not FLAGS.dry_run:
+    command = shlex.join(["python", "experiments/run.py",
+                          *(a for a in sys.argv[1:] if not a.startswith("--results_dir"))])
+    copy_results(FLAGS.workdir, FLAGS.results_dir, command)
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["sweep", "workdir"])
+  cli.run(main)

@@ -1,0 +1,47 @@
+"""Sweep tables: mean +- std over seeds per cell (experiments/results.py)."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "experiments"))
+
+import hyper  # noqa: E402
+import results  # noqa: E402
+
+
+def _row(cell, seed, fid):
+  record = {"final": {"step": 10, "fid": fid, "kid": 2 * fid}, "train_seconds": 60.0}
+  cost = {"g_params": 1000, "g_flops": 2e6, "d_params": 10, "d_flops": 1e3}
+  return results.row(cell, seed, "runs/x", record, cost)
+
+
+def test_mean_std_is_the_sample_standard_deviation():
+  assert results.mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
+  assert results.mean_std([5.0]) == (5.0, 0.0)
+
+
+def test_table_has_a_line_per_cell_with_mean_and_std():
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1, 2))
+  rows = [_row("a", s, f) for s, f in enumerate((10.0, 20.0, 30.0))]
+  rows += [_row("b", s, 4.0) for s in range(3)]
+  table = results.markdown_table(definition, rows)
+  lines = [line for line in table.splitlines() if line.startswith("| a") or
+           line.startswith("| b")]
+  assert lines[0].split(" | ")[4:6] == ["20.0 ± 10.0", "40.0 ± 20.0"]
+  assert "4.00 ± 0.00" in lines[1] and "1,000" in lines[1]
+  assert "fid: lower is better" in table
+
+
+@pytest.mark.parametrize("quality", ["fid", "modes_captured"])
+def test_plots_are_written(tmp_path, quality):
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1), quality=quality)
+  rows = [_row("a", s, 10.0 + s) for s in range(2)]
+  for r in rows:
+    r["modes_captured"] = 20.0
+  curves = [("a", s, [{"step": 5, "fid": 12.0, "modes_captured": 19.0},
+                      {"step": 10, "fid": 10.0 + s, "modes_captured": 20.0}]) for s in range(2)]
+  results.write_all(definition, rows, curves, str(tmp_path))
+  for name in results.OUTPUT_FILES:
+    assert os.path.getsize(tmp_path / name) > 0, name
