@@ -10,8 +10,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on the machines sweeps run on
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
+from matplotlib import ticker  # noqa: E402  pylint: disable=wrong-import-position
 
-OUTPUT_FILES = ("results.csv", "results.md", "quality_vs_cost.png", "quality_vs_step.png")
+OUTPUT_FILES = ("results.csv", "results.md", "quality_vs_cost.png", "quality_vs_step.png",
+                "samples.png")
 # Scores in the table when the runs have them: images first, then 2D mixtures.
 TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
                 "modes_captured", "high_quality")
@@ -59,7 +61,8 @@ def markdown_table(definition, rows: Sequence[dict]) -> str:
     lines.append("| " + " | ".join(cells) + " |")
   better = "lower" if definition.quality in LOWER_IS_BETTER else "higher"
   lines += ["", f"Mean ± sample std over seeds {', '.join(map(str, definition.seeds))}; "
-            f"final EMA generator; {definition.quality}: {better} is better."]
+            f"final EMA generator; {definition.quality}: {better} is better. min/run: "
+            "training wall time (it depends on what else the machine was running)."]
   return "\n".join(lines)
 
 
@@ -82,12 +85,17 @@ def plot_quality_vs_cost(definition, rows: Sequence[dict], path: str) -> None:
       ax.errorbar(runs[0][cost], mean, yerr=std, fmt="o", capsize=4, label=label)
       ax.annotate(label, (runs[0][cost], mean), textcoords="offset points", xytext=(5, 5),
                   fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel(f"{name} (log scale)")
+    values = [r[cost] for r in rows]
+    wide = min(values) > 0 and max(values) / min(values) > 10
+    if wide:
+      ax.set_xscale("log")
+      ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.xaxis.set_major_formatter(ticker.EngFormatter())
+    ax.set_xlabel(f"{name}{' (log scale)' if wide else ''}")
     ax.set_ylabel(f"final {quality}")
     ax.grid(alpha=0.3)
-  fig.suptitle(f"{definition.title}: {quality} against generator cost "
-               f"(mean ± std over {len(definition.seeds)} seeds)")
+  fig.suptitle(f"{definition.title}\n{quality} against generator cost "
+               f"(mean ± std over {len(definition.seeds)} seeds)", fontsize=11)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
@@ -110,10 +118,28 @@ def plot_quality_vs_step(definition, curves: Sequence[tuple[str, int, list[dict]
                     alpha=0.15)
   ax.set_xlabel("training step")
   ax.set_ylabel(quality)
-  ax.set_title(f"{definition.title}: {quality} during training (band: min-max over seeds)")
+  ax.set_title(f"{definition.title}\n{quality} during training (band: min to max over seeds)",
+               fontsize=10)
   ax.grid(alpha=0.3)
   ax.legend(fontsize=8)
   fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def plot_samples(definition, rows: Sequence[dict], path: str) -> None:
+  """The final sample grid of each cell's first seed, side by side."""
+  first = {r["cell"]: r for r in reversed(rows)}  # reversed: the first seed wins
+  cells = [label for label in _by_cell(rows)]
+  fig, axes = plt.subplots(1, len(cells), figsize=(3.2 * len(cells), 3.6), squeeze=False)
+  for ax, label in zip(axes[0], cells):
+    r = first[label]
+    ax.imshow(plt.imread(os.path.join(r["run_dir"], "samples", f"step_{int(r['step'])}.png")),
+              cmap="gray")
+    ax.set_title(f"{label}\nseed {r['seed']}", fontsize=9)
+    ax.axis("off")
+  fig.suptitle(f"{definition.title}: final EMA samples", fontsize=11)
+  fig.tight_layout(rect=(0, 0, 1, 0.9))
   fig.savefig(path, dpi=110)
   plt.close(fig)
 
@@ -125,4 +151,5 @@ def write_all(definition, rows: Sequence[dict], curves, workdir: str) -> tuple[s
     f.write(markdown_table(definition, rows) + "\n")
   plot_quality_vs_cost(definition, rows, os.path.join(workdir, "quality_vs_cost.png"))
   plot_quality_vs_step(definition, curves, os.path.join(workdir, "quality_vs_step.png"))
+  plot_samples(definition, rows, os.path.join(workdir, "samples.png"))
   return OUTPUT_FILES

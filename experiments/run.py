@@ -127,8 +127,7 @@ def main(argv: list[str]) -> None:
         FLAGS.runs_dir or os.path.join(FLAGS.workdir, "runs"), ".jax_cache"))
   run_sweep(FLAGS.sweep, FLAGS.workdir, FLAGS.runs_dir, FLAGS.dry_run)
   if FLAGS.results_dir and not FLAGS.dry_run:
-    command = shlex.join(["python", "experiments/run.py",
-                          *(a for a in sys.argv[1:] if not a.startswith("--results_dir"))])
+    command = shlex.join(["python", "experiments/run.py", *sys.argv[1:]])
     copy_results(FLAGS.workdir, FLAGS.results_dir, command)
 
 

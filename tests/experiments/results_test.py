@@ -3,6 +3,8 @@
 import os
 import sys
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "experiments"))
@@ -42,6 +44,10 @@ def test_plots_are_written(tmp_path, quality):
     r["modes_captured"] = 20.0
   curves = [("a", s, [{"step": 5, "fid": 12.0, "modes_captured": 19.0},
                       {"step": 10, "fid": 10.0 + s, "modes_captured": 20.0}]) for s in range(2)]
+  for r in rows:  # the sample grid each run wrote at its last step
+    r["run_dir"] = str(tmp_path / f"run{r['seed']}")
+    os.makedirs(os.path.join(r["run_dir"], "samples"))
+    plt.imsave(os.path.join(r["run_dir"], "samples", "step_10.png"), np.zeros((8, 8)))
   results.write_all(definition, rows, curves, str(tmp_path))
   for name in results.OUTPUT_FILES:
     assert os.path.getsize(tmp_path / name) > 0, name

@@ -51,7 +51,7 @@ def test_sweep_writes_tables_resumes_and_reproduces(tmp_path):
   table = (results_dir / "results.md").read_text()
   assert "| squeeze_ratio=0.25 | 2 |" in table and "±" in table
   assert "experiments/run.py" in (results_dir / "COMMAND").read_text()
-  for name in ("quality_vs_cost.png", "quality_vs_step.png"):
+  for name in ("quality_vs_cost.png", "quality_vs_step.png", "samples.png"):
     assert (results_dir / name).stat().st_size > 0
 
   # Forget one run entirely: the rerun trains only that one, with the same numbers.
