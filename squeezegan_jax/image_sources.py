@@ -6,7 +6,6 @@ files are decoded once into memory; TFDS sources are read by random access, so d
 larger than memory (CelebA) stream.
 """
 
-import concurrent.futures
 import glob
 import os
 from typing import Any, Mapping, Sequence
@@ -17,8 +16,6 @@ from PIL import Image, UnidentifiedImageError
 from squeezegan_jax.errors import ConfigError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-# Threads decoding a streamed batch: PIL and array_record release the GIL while they work.
-READ_THREADS = min(8, os.cpu_count() or 1)
 
 
 def fit_image(image: np.ndarray | Image.Image, size: int, channels: int) -> np.ndarray:
@@ -96,13 +93,10 @@ def load_npz(path: str, size: int, channels: int) -> tuple[np.ndarray, np.ndarra
 
 
 class TfdsSource:
-  """Random access to a prepared TFDS split (array_record), fitting images as read.
-
-  A batch is read and decoded by `threads` threads, each taking a contiguous share of it.
-  """
+  """Random access to a prepared TFDS split (array_record), fitting images as read."""
 
   def __init__(self, spec: str, split: str, size: int, channels: int,
-               data_dir: str | None = None, threads: int = READ_THREADS):
+               data_dir: str | None = None):
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
     name = spec.replace(":", "/")  # tfds:celeb_a or tfds:name:config -> name/config
     try:
@@ -121,27 +115,16 @@ class TfdsSource:
     self.has_labels = "label" in first
     features = self._source.dataset_info.features
     self.num_classes = features["label"].num_classes if self.has_labels else None
-    self._threads = max(1, threads)
-    self._pool = concurrent.futures.ThreadPoolExecutor(self._threads) if threads > 1 else None
 
   def __len__(self) -> int:
     return len(self._source)
 
-  def _read_share(self, rows: Sequence[int]) -> list[tuple[np.ndarray, int]]:
-    records = self._source.__getitems__([int(r) for r in rows])
-    return [(fit_image(np.asarray(r[self._image_key]), self._size, self._channels),
-             int(r["label"]) if self.has_labels else -1) for r in records]
-
   def read(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray | None]:
     """Fitted uint8 images (and labels) of the given record numbers."""
-    rows = list(rows)
-    if self._pool is None or len(rows) < 2 * self._threads:
-      pairs = self._read_share(rows)
-    else:
-      shares = np.array_split(np.asarray(rows), self._threads)
-      pairs = [p for share in self._pool.map(self._read_share, shares) for p in share]
-    images = np.stack([image for image, _ in pairs])
-    labels = np.array([label for _, label in pairs], np.int32) if self.has_labels else None
+    records = [self._source[int(r)] for r in rows]
+    images = np.stack([fit_image(np.asarray(r[self._image_key]), self._size, self._channels)
+                       for r in records])
+    labels = np.array([int(r["label"]) for r in records], np.int32) if self.has_labels else None
     return images, labels
 
 

@@ -76,17 +76,6 @@ def test_tfds_array_record_is_read_without_tensorflow_and_trains(tfds_dir, tmp_p
   assert int(state.step) == 4
 
 
-def test_threaded_streaming_reads_the_rows_in_the_order_asked(tfds_dir):
-  rows = np.asarray(jax.random.permutation(jax.random.PRNGKey(1), 40))[:23]
-  one, many = (datasets.image_sources.TfdsSource("tiny_shapes", "train", 16, 1, tfds_dir,
-                                                 threads=n) for n in (1, 4))
-  images, labels = one.read(rows)
-  threaded_images, threaded_labels = many.read(rows)
-  np.testing.assert_array_equal(images, threaded_images)
-  np.testing.assert_array_equal(labels, threaded_labels)
-  np.testing.assert_array_equal(images[:, 8, 8, 0], 50 * labels + 20)
-
-
 def test_unprepared_tfds_data_set_says_how_to_prepare(tmp_path):
   config = dict(name="tfds:mnist", image_size=32, channels=1, data_dir=str(tmp_path))
   with pytest.raises(ConfigError, match=r"dataset.name='tfds:mnist'.*python -m "
