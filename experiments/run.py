@@ -16,6 +16,7 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import time
 
@@ -116,8 +117,11 @@ def copy_results(workdir: str, results_dir: str, command: str) -> None:
   os.makedirs(results_dir, exist_ok=True)
   for name in results.OUTPUT_FILES:
     shutil.copy(os.path.join(workdir, name), os.path.join(results_dir, name))
+  commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                          text=True, check=False).stdout.strip() or "unknown"
   with open(os.path.join(results_dir, "COMMAND"), "w", encoding="utf-8") as f:
-    f.write(command + "\n")
+    f.write(f"{command}\n# code: git {commit}; {len(jax.devices())} {jax.default_backend()} "
+            f"device(s), JAX {jax.__version__}\n")
 
 
 def main(argv: list[str]) -> None:
