@@ -117,8 +117,11 @@ def copy_results(workdir: str, results_dir: str, command: str) -> None:
   os.makedirs(results_dir, exist_ok=True)
   for name in results.OUTPUT_FILES:
     shutil.copy(os.path.join(workdir, name), os.path.join(results_dir, name))
-  commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                          text=True, check=False).stdout.strip() or "unknown"
+  try:
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"
+  except OSError:  # no git on this machine
+    commit = "unknown"
   with open(os.path.join(results_dir, "COMMAND"), "w", encoding="utf-8") as f:
     f.write(f"{command}\n# code: git {commit}; {len(jax.devices())} {jax.default_backend()} "
             f"device(s), JAX {jax.__version__}\n")
