@@ -131,14 +131,15 @@ def plot_samples(definition, rows: Sequence[dict], path: str) -> None:
   """The final sample grid of each cell's first seed, side by side."""
   first = {r["cell"]: r for r in reversed(rows)}  # reversed: the first seed wins
   cells = [label for label in _by_cell(rows)]
-  fig, axes = plt.subplots(1, len(cells), figsize=(3.2 * len(cells), 3.6), squeeze=False)
+  fig, axes = plt.subplots(1, len(cells), figsize=(max(3.2 * len(cells), 6), 3.8),
+                           squeeze=False)
   for ax, label in zip(axes[0], cells):
     r = first[label]
     ax.imshow(plt.imread(os.path.join(r["run_dir"], "samples", f"step_{int(r['step'])}.png")),
               cmap="gray")
     ax.set_title(f"{label}\nseed {r['seed']}", fontsize=9)
     ax.axis("off")
-  fig.suptitle(f"{definition.title}: final EMA samples", fontsize=11)
+  fig.suptitle(f"{definition.title}\nfinal EMA samples", fontsize=10)
   fig.tight_layout(rect=(0, 0, 1, 0.9))
   fig.savefig(path, dpi=110)
   plt.close(fig)
