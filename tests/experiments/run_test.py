@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY_SWEEP = '''
 from hyper import Sweep, sweep
@@ -36,6 +38,7 @@ def _scores(path):
             for r in csv.DictReader(f)]
 
 
+@pytest.mark.slow  # about 3 minutes on 2 cores: python -m pytest -m slow tests/experiments
 def test_sweep_writes_tables_resumes_and_reproduces(tmp_path):
   sweep_file = tmp_path / "tiny.py"
   sweep_file.write_text(TINY_SWEEP)
