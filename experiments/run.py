@@ -129,10 +129,10 @@ def copy_results(workdir: str, results_dir: str, command: str) -> None:
 
 def main(argv: list[str]) -> None:
   del argv
+  runs_dir = FLAGS.runs_dir or os.path.join(FLAGS.workdir, "runs")
   if not jax.config.jax_compilation_cache_dir:  # the seeds of a cell compile the same step
-    jax.config.update("jax_compilation_cache_dir", os.path.join(
-        FLAGS.runs_dir or os.path.join(FLAGS.workdir, "runs"), ".jax_cache"))
-  run_sweep(FLAGS.sweep, FLAGS.workdir, FLAGS.runs_dir, FLAGS.dry_run)
+    jax.config.update("jax_compilation_cache_dir", os.path.join(runs_dir, ".jax_cache"))
+  run_sweep(FLAGS.sweep, FLAGS.workdir, runs_dir, FLAGS.dry_run)
   if FLAGS.results_dir and not FLAGS.dry_run:
     command = shlex.join(["python", "experiments/run.py", *sys.argv[1:]])
     copy_results(FLAGS.workdir, FLAGS.results_dir, command)
