@@ -8,6 +8,7 @@ import jax.numpy as jnp
 
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models.conv_transpose import ConvTranspose
+from squeezegan_jax.models.fast_conv import Conv
 from squeezegan_jax.models.fire import Fire, FireWidths
 from squeezegan_jax.models.layers import (ConvNormAct, activation_fn, normalize, pool2x,
                                           resolution_stages, upsample2x)
@@ -51,7 +52,7 @@ class FireGenerator(nn.Module):
       for _ in range(blocks_per_stage):
         x = Fire(next(blocks), norm=self.norm, activation=self.activation, bypass=self.bypass,
                  **common)(x, train)
-    x = nn.Conv(self.output_shape[-1], (3, 3), name="to_image", **common)(x)
+    x = Conv(self.output_shape[-1], (3, 3), name="to_image", **common)(x)
     return jnp.tanh(x.astype(jnp.float32))
 
 

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.errors import ConfigError, check_choice
+from squeezegan_jax.models.fast_conv import Conv
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "relu": nn.relu,
@@ -47,7 +48,7 @@ class ConvNormAct(nn.Module):
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
     check_choice("norm", self.norm, NORMS)
     use_bias = self.norm in ("none", "spectral") if self.use_bias is None else self.use_bias
-    conv = nn.Conv(self.features, tuple(self.kernel_size), strides=tuple(self.strides),
+    conv = Conv(self.features, tuple(self.kernel_size), strides=tuple(self.strides),
                    padding=self.padding, use_bias=use_bias, dtype=self.dtype,
                    param_dtype=self.param_dtype, name="conv")
     if self.norm == "spectral":

@@ -1,0 +1,83 @@
+"""The CPU-fast convolution equals lax's in value and gradient, and is the path taken."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from squeezegan_jax.models import fast_conv
+from squeezegan_jax.models.layers import ConvNormAct
+
+NHWC = ("NHWC", "HWIO", "NHWC")
+# (input shape, kernel shape, strides, padding): SAME, explicit, asymmetric, 1x1, strides
+# that differ per axis, and fewer output channels than the tap-wise gradient takes.
+CASES = [((4, 9, 9, 5), (3, 3, 5, 16), (1, 1), "SAME"),
+         ((4, 8, 8, 5), (4, 4, 5, 12), (2, 2), ((1, 1), (1, 1))),
+         ((3, 7, 7, 4), (3, 3, 4, 10), (2, 2), ((0, 2), (1, 0))),
+         ((2, 9, 8, 3), (4, 4, 3, 8), (3, 2), ((2, 1), (0, 3))),
+         ((2, 8, 8, 6), (1, 1, 6, 9), (1, 1), "SAME"),
+         ((2, 8, 8, 6), (3, 3, 6, 3), (1, 1), "VALID")]
+
+
+@pytest.fixture
+def taps_everywhere(monkeypatch):
+  """Takes the tap-wise kernel gradient at any size (it is skipped below MIN_TAP_MACS)."""
+  monkeypatch.setattr(fast_conv, "MIN_TAP_MACS", 0)
+
+
+def _inputs(shape, kernel_shape):
+  return (jax.random.normal(jax.random.PRNGKey(0), shape),
+          jax.random.normal(jax.random.PRNGKey(1), kernel_shape))
+
+
+@pytest.mark.parametrize("shape,kernel_shape,strides,padding", CASES)
+def test_values_and_gradients_match_lax(taps_everywhere, shape, kernel_shape, strides,
+                                        padding):
+  x, kernel = _inputs(shape, kernel_shape)
+  ours = lambda a, w: fast_conv.conv_general_dilated(a, w, strides, padding,
+                                                     dimension_numbers=NHWC)
+  theirs = lambda a, w: lax.conv_general_dilated(a, w, strides, padding,
+                                                 dimension_numbers=NHWC)
+  np.testing.assert_allclose(jax.jit(ours)(x, kernel), theirs(x, kernel), rtol=1e-5,
+                             atol=1e-5)
+  loss = lambda fn: lambda a, w: jnp.sum(jnp.sin(fn(a, w)))
+  grads = jax.jit(jax.grad(loss(ours), argnums=(0, 1)))(x, kernel)
+  expected = jax.grad(loss(theirs), argnums=(0, 1))(x, kernel)
+  for got, want in zip(grads, expected):
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape,kernel_shape,strides,padding", CASES[1:4] + [
+    ((2, 9, 9, 2), (1, 1, 2, 3), (3, 3), ((0, 0), (0, 0)))])  # kernel smaller than stride
+def test_transposed_conv_is_the_adjoint(shape, kernel_shape, strides, padding):
+  x, kernel = _inputs(shape, kernel_shape)
+  conv = lambda a: lax.conv_general_dilated(a, kernel, strides, padding, dimension_numbers=NHWC)
+  cotangent = jax.random.normal(jax.random.PRNGKey(2), jax.eval_shape(conv, x).shape)
+  expected = jax.vjp(conv, x)[1](cotangent)[0]
+  ours = fast_conv.transposed_conv(cotangent, kernel, strides, padding, shape[1:3])
+  np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+
+
+def _primitives(module, x):
+  variables = module.init(jax.random.PRNGKey(0), x)
+  jaxpr = jax.make_jaxpr(lambda v: jax.grad(
+      lambda p: jnp.sum(module.apply({"params": p}, x)))(v["params"]))(variables)
+  return str(jaxpr)
+
+
+def test_cpu_takes_the_fast_path():
+  """A 1x1 conv is a dot and a 3x3 conv has the custom gradient (a silent fallback to lax
+  would keep the values and lose the speed)."""
+  x = jnp.zeros((2, 8, 8, 4))
+  pointwise = _primitives(ConvNormAct(16, (1, 1)), x)
+  assert "conv_general_dilated" not in pointwise and "dot_general" in pointwise
+  assert "custom_vjp_call" in _primitives(ConvNormAct(16, (3, 3)), x)
+
+
+def test_small_kernel_gradients_stay_with_lax():
+  x, kernel = _inputs((2, 8, 8, 4), (3, 3, 4, 16))
+  cotangent = jnp.ones((2, 8, 8, 16))
+  jaxpr = str(jax.make_jaxpr(fast_conv.kernel_gradient, static_argnums=(3, 4))(
+      x, cotangent, kernel, (1, 1), ((1, 1), (1, 1))))
+  assert "dot_general" not in jaxpr and "conv_general_dilated" in jaxpr
