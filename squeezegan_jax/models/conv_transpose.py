@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from squeezegan_jax.models.fast_conv import kernel_gradient, transposed_conv
+
 _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
 
@@ -34,9 +36,8 @@ def _output_shape(x: jax.Array, kernel: jax.Array, stride: int, padding: int):
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def conv_transpose(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
   """PyTorch's conv_transpose2d(x, w, stride, padding) in NHWC; kernel is (kh, kw, out, in)."""
-  y_zeros = jnp.zeros(_output_shape(x, kernel, stride, padding), x.dtype)
-  _, adjoint = jax.vjp(lambda y: _strided_conv(y, kernel, stride, padding), y_zeros)
-  return adjoint(x)[0]
+  return transposed_conv(x, kernel, (stride, stride), ((padding, padding),) * 2,
+                         _output_shape(x, kernel, stride, padding)[1:3])
 
 
 def _forward(x, kernel, stride, padding):
@@ -47,8 +48,8 @@ def _backward(stride, padding, residuals, cotangent):
   x, kernel = residuals
   grad_x = _strided_conv(cotangent, kernel, stride, padding)
   # <g, T_W x> = <conv(g, W), x>: the kernel gradient of the strided conv at input g.
-  _, kernel_vjp = jax.vjp(lambda w: _strided_conv(cotangent, w, stride, padding), kernel)
-  return grad_x, kernel_vjp(x)[0]
+  return grad_x, kernel_gradient(cotangent, x, kernel, (stride, stride),
+                                 ((padding, padding),) * 2)
 
 
 conv_transpose.defvjp(_forward, _backward)
