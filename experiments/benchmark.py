@@ -8,9 +8,8 @@ The iteration is the pytorch/examples one: one D update on real and fake, one G 
 only the step is timed (experiments/input_benchmark.py times the input). Reports compile
 time, the median step time after warm-up, images/s, peak memory (device statistics on
 GPU/TPU, the process's peak RSS on CPU), FLOPs per iteration from XLA's cost analysis of the
-lowered (not yet compiled) program, and
-MFU against the device's peak (GPUs/TPUs listed in PEAK_FLOPS). With --reference=torch the
-PyTorch twin of the same networks (experiments/torch_reference.py, the `bench` extra) runs
+step lowered for the CPU, and MFU against the device's peak (GPUs/TPUs listed in
+PEAK_FLOPS). With --reference=torch the PyTorch twin of the same networks (experiments/torch_reference.py, the `bench` extra) runs
 on the same device in the same process; bf16 there means autocast plus channels_last.
 """
 
@@ -72,6 +71,22 @@ def _median_ms(step_once, synchronize, count: int) -> float:
   return 1e3 * statistics.median(times)
 
 
+def step_flops(config, latent_dim: int, state, real) -> float:
+  """FLOPs of one iteration, from XLA's cost analysis of the step lowered for the CPU.
+
+  The step is traced for the default backend (so it is the program that runs there) and
+  lowered for CPU devices: GPU lowerings carry no cost analysis (JAX 0.11.2), and after
+  compilation on GPUs the convolutions are cuDNN calls counted as zero.
+  """
+  cpu_mesh = sharding.make_mesh(jax.devices("cpu")[:1])
+  abstract = lambda x, where: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=where)
+  cpu_state = jax.tree.map(lambda x: abstract(x, sharding.replicated(cpu_mesh)), state)
+  cpu_real = abstract(real, sharding.batch_sharded(cpu_mesh, batch_axis=1))
+  lowered = steps.make_train_step(config, latent_dim, cpu_mesh).lower(cpu_state, cpu_real)
+  cost = lowered.cost_analysis()
+  return float((cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"])
+
+
 def benchmark_jax(config) -> dict:
   mesh = sharding.make_mesh()
   _, generator, state = train.setup(config, mesh)
@@ -80,13 +95,10 @@ def benchmark_jax(config) -> dict:
       jax.random.uniform(jax.random.PRNGKey(0), (1, config.batch_size, *shape), minval=-1),
       sharding.batch_sharded(mesh, batch_axis=1))
   start = time.perf_counter()
-  lowered = steps.make_train_step(config, generator.latent_dim, mesh).lower(state, real)
-  compiled = lowered.compile()
+  compiled = steps.make_train_step(config, generator.latent_dim, mesh).lower(state,
+                                                                           real).compile()
   compile_s = time.perf_counter() - start
-  # FLOPs of the program as written: after compilation on GPUs, convolutions are cuDNN
-  # calls that XLA's cost analysis counts as zero. On CPU the two counts agree within 1%.
-  cost = lowered.cost_analysis()
-  flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost).get("flops", 0.0))
+  flops = step_flops(config, generator.latent_dim, state, real)
   holder = {"state": state}
 
   def step_once():

@@ -32,3 +32,33 @@ def test_benchmark_with_torch_reference_reports_the_ratio():
   report = _benchmark("--reference=torch")
   assert report["torch_img_per_s"] > 0
   assert report["ratio"] == pytest.approx(report["img_per_s"] / report["torch_img_per_s"])
+
+
+def test_flops_come_from_a_cpu_lowering_of_the_step_that_runs():
+  """The count the benchmark reports for a step on 8 devices (lowered for one CPU device:
+  the whole batch's FLOPs) equals XLA's count for the step compiled for one device, to
+  within what compilation removes (3% here)."""
+  code = """
+import sys
+import jax
+sys.path.insert(0, "experiments")
+import benchmark
+from squeezegan_jax import config_lib, sharding, steps, train
+config = config_lib.base_config()
+config.batch_size = 8
+def setup(devices):
+  mesh = sharding.make_mesh(devices)
+  _, generator, state = train.setup(config, mesh)
+  real = jax.device_put(jax.numpy.zeros((1, 8, 16, 16, 1)), sharding.batch_sharded(mesh, 1))
+  return mesh, generator.latent_dim, state, real
+mesh, latent_dim, state, real = setup(jax.devices()[:1])
+cost = steps.make_train_step(config, latent_dim, mesh).lower(state, real).compile().cost_analysis()
+expected = (cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"]
+_, _, state, real = setup(jax.devices())
+print(len(jax.devices()), benchmark.step_flops(config, latent_dim, state, real) / expected)
+"""
+  result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  devices, ratio = result.stdout.split()
+  assert int(devices) == 8 and float(ratio) == pytest.approx(1.0, rel=0.05)
