@@ -1,14 +1,14 @@
-"""Convolutions whose kernel gradient is fast on XLA's CPU backend.
+"""Convolutions whose gradients are fast on XLA's CPU backend.
 
 XLA's CPU backend computes a convolution's kernel gradient as another convolution, over the
 batch, that runs 3-40x slower than the same arithmetic as matrix products (measured at batch
 64: a 3x3 16->64 conv at 32x32 took 325-510 ms against 54-67 ms; the Fire and DCGAN steps
 spent 70% of their time there). Here the kernel gradient is one matrix product per kernel
-tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap (and strided), and a 1x1
-convolution is a matrix product outright. Same values to float rounding, same parameters.
-Other backends keep XLA's own convolution (cuDNN's gradients are fast).
+tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap (and strided), a 1x1
+convolution is a matrix product outright, and a strided conv's input gradient (a transposed
+conv) is one stride-1 conv per output phase. Same values to float rounding, same
+parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
 """
-
 import functools
 from typing import Any, Sequence
 
