@@ -9,6 +9,7 @@ convolution is a matrix product outright, and a strided conv's input gradient (a
 conv) is one stride-1 conv per output phase. Same values to float rounding, same
 parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
 """
+
 import functools
 from typing import Any, Sequence
 
