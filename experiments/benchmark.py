@@ -9,8 +9,9 @@ only the step is timed (experiments/input_benchmark.py times the input). Reports
 time, the median step time after warm-up, images/s, peak memory (device statistics on
 GPU/TPU, the process's peak RSS on CPU), FLOPs per iteration from XLA's cost analysis of the
 step lowered for the CPU, and MFU against the device's peak (GPUs/TPUs listed in
-PEAK_FLOPS). With --reference=torch the PyTorch twin of the same networks (experiments/torch_reference.py, the `bench` extra) runs
-on the same device in the same process; bf16 there means autocast plus channels_last.
+PEAK_FLOPS). With --reference=torch the PyTorch twin of the same networks
+(experiments/torch_reference.py, the `bench` extra) runs on the same device in the same
+process; bf16 there means autocast plus channels_last.
 """
 
 import json

@@ -1,11 +1,12 @@
-"""A transposed convolution whose weight gradient is a plain dilated convolution.
+"""A transposed convolution whose weight gradient is a strided conv's kernel gradient.
 
 XLA's CPU backend computes the kernel gradient of `lax.conv_transpose` as a window-reversed
 convolution that runs ~30x slower than the forward pass (measured; DESIGN.md sec. 7), which
 made DCGAN on CPU 11x slower than PyTorch. A transposed conv is the adjoint of a strided
 conv, so its kernel gradient is the strided conv's kernel gradient with the roles of input
-and cotangent swapped, which XLA lowers to an ordinary dilated convolution. Same values,
-same parameters as PyTorch's ConvTranspose2d(k, stride, padding).
+and cotangent swapped (fast_conv.kernel_gradient: one matmul per tap on CPU), and its
+forward pass is fast_conv.transposed_conv (one stride-1 conv per output phase on CPU).
+Same values, same parameters as PyTorch's ConvTranspose2d(k, stride, padding).
 """
 
 import functools
