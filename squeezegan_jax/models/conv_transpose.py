@@ -15,30 +15,25 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-from jax import lax
 
-from squeezegan_jax.models.fast_conv import kernel_gradient, transposed_conv
-
-_DIMENSIONS = ("NHWC", "HWIO", "NHWC")
+from squeezegan_jax.models.fast_conv import kernel_gradient, plain_conv, transposed_conv
 
 
-def _strided_conv(y: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
-  """The conv whose adjoint is the transposed conv; kernel is (kh, kw, out, in)."""
-  return lax.conv_general_dilated(y, kernel, (stride, stride), ((padding, padding),) * 2,
-                                  dimension_numbers=_DIMENSIONS)
+def _geometry(stride: int, padding: int) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]]:
+  """Strides and explicit padding of the strided conv whose adjoint this is."""
+  return (stride, stride), ((padding, padding),) * 2
 
 
-def _output_shape(x: jax.Array, kernel: jax.Array, stride: int, padding: int):
-  batch, height, width, _ = x.shape
+def _output_hw(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> tuple[int, int]:
   size = lambda n, k: (n - 1) * stride - 2 * padding + k
-  return (batch, size(height, kernel.shape[0]), size(width, kernel.shape[1]), kernel.shape[2])
+  return size(x.shape[1], kernel.shape[0]), size(x.shape[2], kernel.shape[1])
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def conv_transpose(x: jax.Array, kernel: jax.Array, stride: int, padding: int) -> jax.Array:
   """PyTorch's conv_transpose2d(x, w, stride, padding) in NHWC; kernel is (kh, kw, out, in)."""
-  return transposed_conv(x, kernel, (stride, stride), ((padding, padding),) * 2,
-                         _output_shape(x, kernel, stride, padding)[1:3])
+  return transposed_conv(x, kernel, *_geometry(stride, padding),
+                         _output_hw(x, kernel, stride, padding))
 
 
 def _forward(x, kernel, stride, padding):
@@ -47,10 +42,10 @@ def _forward(x, kernel, stride, padding):
 
 def _backward(stride, padding, residuals, cotangent):
   x, kernel = residuals
-  grad_x = _strided_conv(cotangent, kernel, stride, padding)
+  strides, pads = _geometry(stride, padding)
   # <g, T_W x> = <conv(g, W), x>: the kernel gradient of the strided conv at input g.
-  return grad_x, kernel_gradient(cotangent, x, kernel, (stride, stride),
-                                 ((padding, padding),) * 2)
+  return (plain_conv(cotangent, kernel, strides, pads),
+          kernel_gradient(cotangent, x, kernel, strides, pads))
 
 
 conv_transpose.defvjp(_forward, _backward)

@@ -28,8 +28,9 @@ MIN_TAP_CHANNELS = 8
 MIN_TAP_MACS = 64_000_000
 
 
-def _plain_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
-                padding: Sequence[tuple[int, int]]) -> jax.Array:
+def plain_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
+               padding: Sequence[tuple[int, int]]) -> jax.Array:
+  """lax's own convolution in NHWC/HWIO with explicit padding."""
   return lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=_NHWC)
 
 
@@ -42,7 +43,7 @@ def kernel_gradient(x: jax.Array, cotangent: jax.Array, kernel: jax.Array,
   macs = cotangent.size * kernel.size // kernel.shape[-1]
   if (jax.default_backend() != "cpu" or cotangent.shape[-1] < MIN_TAP_CHANNELS
       or macs < MIN_TAP_MACS):
-    _, kernel_vjp = jax.vjp(lambda w: _plain_conv(x, w, strides, padding), kernel)
+    _, kernel_vjp = jax.vjp(lambda w: plain_conv(x, w, strides, padding), kernel)
     return kernel_vjp(cotangent)[0]
   kernel_h, kernel_w, in_channels, out_channels = kernel.shape
   batch, out_h, out_w, _ = cotangent.shape
@@ -62,18 +63,17 @@ def kernel_gradient(x: jax.Array, cotangent: jax.Array, kernel: jax.Array,
   return jnp.stack(taps).reshape(kernel.shape).astype(kernel.dtype)
 
 
-def _phase(stride: int, low_pad: int, kernel_size: int, in_size: int, out_size: int,
+def _phase(stride: int, low_pad: int, kernel_size: int, in_size: int, outputs: int,
            phase: int) -> tuple[slice, tuple[int, int]]:
   """Kernel taps (to be reversed) and input padding of one output phase of a transposed conv.
 
   Output o = stride * m + phase gathers x[m + c - u] * K[t0 + stride * u] for the taps
   t0 + stride * u < kernel_size, t0 = (phase + low_pad) % stride: a stride-1 correlation of
-  x, padded (or cropped, when negative) so that it yields ceil(out_size / stride) outputs.
+  x, padded (or cropped, when negative) so that it yields `outputs` values.
   """
   first = (phase + low_pad) % stride
   count = len(range(first, kernel_size, stride))
   shift = (phase + low_pad - first) // stride
-  outputs = -(-out_size // stride)
   return slice(first, None, stride), (count - 1 - shift, outputs - 1 + shift - (in_size - 1))
 
 
@@ -89,22 +89,22 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
   """
   if jax.default_backend() != "cpu":
     zeros = jnp.zeros((x.shape[0], *output_hw, kernel.shape[2]), x.dtype)
-    _, adjoint = jax.vjp(lambda v: _plain_conv(v, kernel, strides, padding), zeros)
+    _, adjoint = jax.vjp(lambda v: plain_conv(v, kernel, strides, padding), zeros)
     return adjoint(x)[0]
-  dims = [[_phase(strides[d], padding[d][0], kernel.shape[d], x.shape[1 + d],
-                       output_hw[d], phase) for phase in range(strides[d])] for d in (0, 1)]
+  phase_hw = [-(-output_hw[d] // strides[d]) for d in (0, 1)]  # outputs of each phase
+  dims = [[_phase(strides[d], padding[d][0], kernel.shape[d], x.shape[1 + d], phase_hw[d],
+                  phase) for phase in range(strides[d])] for d in (0, 1)]
   rows = []
   for taps_h, pad_h in dims[0]:
     row = []
     for taps_w, pad_w in dims[1]:
       sub_kernel = jnp.flip(kernel[taps_h, taps_w], (0, 1)).transpose(0, 1, 3, 2)
       if 0 in sub_kernel.shape[:2]:  # a kernel smaller than the stride skips this phase
-        row.append(jnp.zeros((x.shape[0], -(-output_hw[0] // strides[0]),
-                              -(-output_hw[1] // strides[1]), kernel.shape[2]), x.dtype))
+        row.append(jnp.zeros((x.shape[0], *phase_hw, kernel.shape[2]), x.dtype))
         continue
       padded = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (*pad_h, 0), (*pad_w, 0),
                                                    (0, 0, 0)))
-      row.append(_plain_conv(padded, sub_kernel, (1, 1), ((0, 0), (0, 0))))
+      row.append(plain_conv(padded, sub_kernel, (1, 1), ((0, 0), (0, 0))))
     rows.append(jnp.stack(row, axis=3))  # (batch, M_h, M_w, stride_w, channels)
   phases = jnp.stack(rows, axis=2)  # (batch, M_h, stride_h, M_w, stride_w, channels)
   batch, out_h, stride_h, out_w, stride_w, channels = phases.shape
@@ -116,7 +116,7 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
 def conv2d(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
            padding: tuple[tuple[int, int], ...]) -> jax.Array:
   """lax.conv_general_dilated in NHWC/HWIO with explicit padding and the tap-wise gradient."""
-  return _plain_conv(x, kernel, strides, padding)
+  return plain_conv(x, kernel, strides, padding)
 
 
 def _conv2d_forward(x, kernel, strides, padding):
@@ -162,7 +162,7 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
   if rhs.shape[:2] == (1, 1) and strides == (1, 1) and padding == ((0, 0), (0, 0)):
     return lax.dot_general(lhs, rhs[0, 0], (((3,), (0,)), ((), ())))
   if any(p < 0 for pair in padding for p in pair):
-    return _plain_conv(lhs, rhs, strides, padding)
+    return plain_conv(lhs, rhs, strides, padding)
   return conv2d(lhs, rhs, strides, padding)
 
 

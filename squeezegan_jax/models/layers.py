@@ -49,8 +49,8 @@ class ConvNormAct(nn.Module):
     check_choice("norm", self.norm, NORMS)
     use_bias = self.norm in ("none", "spectral") if self.use_bias is None else self.use_bias
     conv = Conv(self.features, tuple(self.kernel_size), strides=tuple(self.strides),
-                   padding=self.padding, use_bias=use_bias, dtype=self.dtype,
-                   param_dtype=self.param_dtype, name="conv")
+                padding=self.padding, use_bias=use_bias, dtype=self.dtype,
+                param_dtype=self.param_dtype, name="conv")
     if self.norm == "spectral":
       x = nn.SpectralNorm(conv, name="spectral")(x, update_stats=train)
     else:
