@@ -48,9 +48,14 @@ def test_values_and_gradients_match_lax(taps_everywhere, shape, kernel_shape, st
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("space_to_depth_border", [0.0, float("inf")])  # phases; where it can
 @pytest.mark.parametrize("shape,kernel_shape,strides,padding", CASES[1:4] + [
-    ((2, 9, 9, 2), (1, 1, 2, 3), (3, 3), ((0, 0), (0, 0)))])  # kernel smaller than stride
-def test_transposed_conv_is_the_adjoint(shape, kernel_shape, strides, padding):
+    ((2, 9, 9, 2), (1, 1, 2, 3), (3, 3), ((0, 0), (0, 0))),  # kernel smaller than stride
+    ((2, 9, 9, 3), (2, 2, 3, 4), (2, 2), ((0, 0), (0, 0))),  # a row the conv never reads
+    ((2, 13, 11, 4), (6, 4, 4, 5), (3, 2), ((2, 1), (0, 3)))])
+def test_transposed_conv_is_the_adjoint(monkeypatch, space_to_depth_border, shape,
+                                        kernel_shape, strides, padding):
+  monkeypatch.setattr(fast_conv, "MAX_SPACE_TO_DEPTH_BORDER", space_to_depth_border)
   x, kernel = _inputs(shape, kernel_shape)
   conv = lambda a: lax.conv_general_dilated(a, kernel, strides, padding, dimension_numbers=NHWC)
   cotangent = jax.random.normal(jax.random.PRNGKey(2), jax.eval_shape(conv, x).shape)
@@ -81,3 +86,14 @@ def test_small_kernel_gradients_stay_with_lax():
   jaxpr = str(jax.make_jaxpr(fast_conv.kernel_gradient, static_argnums=(3, 4))(
       x, cotangent, kernel, (1, 1), ((1, 1), (1, 1))))
   assert "dot_general" not in jaxpr and "conv_general_dilated" in jaxpr
+
+
+def test_strided_adjoint_is_one_space_to_depth_conv_where_it_pays():
+  """4x4 stride-2 adjoints: one conv at 8x8 cotangents, four phase convs at 4x4 (where the
+  space-to-depth border would cost 56% more)."""
+  kernel = jnp.zeros((4, 4, 3, 8))
+  convs = lambda size: str(jax.make_jaxpr(
+      lambda g: fast_conv.transposed_conv(g, kernel, (2, 2), ((1, 1), (1, 1)),
+                                          (2 * size, 2 * size)))(
+          jnp.zeros((2, size, size, 8)))).count("conv_general_dilated")
+  assert convs(8) == 1 and convs(4) == 4
