@@ -6,10 +6,12 @@ Every kind is built at the config's image size and channels: the embedded digits
 npz / folder / TFDS array_record copies of 2,000 synthetic images written to a temporary
 directory (no network). A batch is timed from index to float32 host array, as the
 training loop's reader thread produces it; "tfds (streamed)" reads record by record, as
-TFDS sets over 1 GiB are. A config on 2D points times its mixture only. The training step
-is timed on the same batch size with data already on the device.
+TFDS sets over 1 GiB are, in this process and in --reader_processes worker processes. A
+config on 2D points times its mixture only. The training step is timed on the same batch
+size with data already on the device.
 """
 
+import functools
 import json
 import os
 import tempfile
@@ -21,13 +23,16 @@ import numpy as np
 from absl import flags
 from ml_collections import config_flags
 
-from squeezegan_jax import cli, datasets, image_sources, sharding, steps, synthetic, train
+from squeezegan_jax import (cli, datasets, image_sources, parallel_reader, sharding, steps,
+                            synthetic, train)
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", "configs/default.py", "Config whose size and batch "
                                 "to use.")
 flags.DEFINE_integer("batches", 50, "Batches timed per kind.")
 flags.DEFINE_integer("num_images", 2000, "Synthetic images written per file-based kind.")
+flags.DEFINE_integer("reader_processes", len(os.sched_getaffinity(0)),
+                     "Worker processes for the pooled streamed-TFDS row (default: every core).")
 flags.DEFINE_bool("json", False, "Print one JSON object.")
 
 
@@ -58,7 +63,8 @@ def _step_images_per_s(config, batches: int) -> float:
   return batches * config.batch_size / (time.perf_counter() - start)
 
 
-def _image_kinds(config, batches: int, num_images: int, key: jax.Array) -> dict[str, float]:
+def _image_kinds(config, batches: int, num_images: int, processes: int,
+                 key: jax.Array) -> dict[str, float]:
   """Images/s of every image kind at the config's size (files in a temporary directory)."""
   size, channels = config.dataset.image_size, config.dataset.channels
   images = np.asarray(jax.random.randint(key, (num_images, size, size, channels), 0, 256),
@@ -77,22 +83,30 @@ def _image_kinds(config, batches: int, num_images: int, key: jax.Array) -> dict[
       dataset_config = dict(config.dataset.to_dict(), **spec)
       dataset = datasets.load_dataset(dataset_config, key)
       results[kind] = _images_per_s(dataset, config.batch_size, batches)
-    # The same TFDS data read record by record, as data sets over 1 GiB are.
-    streaming = datasets.ImageDataset(
-        image_sources.TfdsSource("synthetic_images", "train", size, channels, f"{tmp}/tfds"),
-        None, (size, size, channels), 10, key)
+    # The same TFDS data read record by record, as data sets over 1 GiB are, in this process
+    # and in worker processes.
+    opener = functools.partial(image_sources.TfdsSource, "synthetic_images", "train", size,
+                               channels, f"{tmp}/tfds")
+    streaming = datasets.ImageDataset(opener(), None, (size, size, channels), 10, key)
     results["tfds (streamed)"] = _images_per_s(streaming, config.batch_size, batches)
+    pooled = parallel_reader.ProcessPoolReader(opener(), opener, processes)
+    try:
+      results[f"tfds (streamed, {processes} processes)"] = _images_per_s(
+          datasets.ImageDataset(pooled, None, (size, size, channels), 10, key),
+          config.batch_size, batches)
+    finally:
+      pooled.close()
   return results
 
 
-def measure(config, batches: int, num_images: int) -> dict:
+def measure(config, batches: int, num_images: int, processes: int) -> dict:
   key = jax.random.PRNGKey(0)
   shape = datasets.data_shape(config.dataset)
   if len(shape) == 1:  # 2D mixtures: points drawn on the fly
     results = {config.dataset.name: _images_per_s(
         datasets.load_dataset(config.dataset.to_dict(), key), config.batch_size, batches)}
   else:
-    results = _image_kinds(config, batches, num_images, key)
+    results = _image_kinds(config, batches, num_images, processes, key)
     results["grid25"] = _images_per_s(datasets.load_dataset(dict(name="grid25"), key),
                                       config.batch_size, batches)
   consumed = _step_images_per_s(config, max(5, batches // 5))
@@ -103,7 +117,7 @@ def measure(config, batches: int, num_images: int) -> dict:
 
 def main(argv: list[str]) -> None:
   del argv
-  result = measure(FLAGS.config, FLAGS.batches, FLAGS.num_images)
+  result = measure(FLAGS.config, FLAGS.batches, FLAGS.num_images, FLAGS.reader_processes)
   if FLAGS.json:
     print(json.dumps(result))
     return

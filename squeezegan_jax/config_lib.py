@@ -34,8 +34,10 @@ def base_config() -> ml_collections.ConfigDict:
   config.eval_num_samples = 2000
   config.keep_checkpoints = 3
   config.num_sample_images = 64
+  # data_dir: TFDS's; reader_processes: for data streamed from disk, -1 = none when the step
+  # runs on the CPU, else one per CPU core but one (see parallel_reader).
   config.dataset = ml_collections.ConfigDict(
-      dict(name="digits", image_size=16, channels=1, data_dir=""))  # data_dir: TFDS's
+      dict(name="digits", image_size=16, channels=1, data_dir="", reader_processes=-1))
   config.generator = model_section("generator", "fire")
   config.discriminator = model_section("discriminator", "fire")
   config.loss = "non_saturating"

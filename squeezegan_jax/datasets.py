@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from squeezegan_jax import image_sources
+from squeezegan_jax import image_sources, parallel_reader
 from squeezegan_jax.errors import ConfigError, check_choice
 
 
@@ -177,21 +177,34 @@ def _npz(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
 IN_MEMORY_BYTES = 1 << 30
 
 
+def _held_or_streamed(source: image_sources.TfdsSource, opener, processes: int,
+                      image_bytes: int):
+  """The split in memory when its fitted images fit in 1 GiB, else read as streamed."""
+  if len(source) * image_bytes <= IN_MEMORY_BYTES:
+    return ArraySplit(*source.read(np.arange(len(source))))
+  return parallel_reader.ProcessPoolReader(source, opener, processes) if processes else source
+
+
 def _tfds(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
   """tfds:<name>[:<config>]: the 'train' split (and 'test' when there is one), read from
-  array_record without TensorFlow; held in memory when the fitted images fit in 1 GiB."""
+  array_record without TensorFlow; held in memory when it fits in 1 GiB, else streamed (by
+  dataset.reader_processes worker processes, where that is above 0)."""
   spec, size, channels, shape = _image_config(config)
-  data_dir = config.get("data_dir") or None
-  splits = {"train": image_sources.TfdsSource(spec, "train", size, channels, data_dir)}
+  processes = config.get("reader_processes", -1)
+  if processes == -1:
+    processes = parallel_reader.auto_processes(jax.default_backend())
+  opener = lambda split: functools.partial(image_sources.TfdsSource, spec, split, size,
+                                           channels, config.get("data_dir") or None)
+  train = opener("train")()
   try:
-    splits["test"] = image_sources.TfdsSource(spec, "test", size, channels, data_dir)
+    test = opener("test")()
   except ConfigError:
-    splits["test"] = splits["train"]
-  num_classes = splits["train"].num_classes
-  for name, source in splits.items():
-    if len(source) * size * size * channels <= IN_MEMORY_BYTES:
-      splits[name] = ArraySplit(*source.read(np.arange(len(source))))
-  return ImageDataset(splits["train"], splits["test"], shape, num_classes, key)
+    test = None
+  num_classes = train.num_classes
+  hold = functools.partial(_held_or_streamed, processes=processes, image_bytes=np.prod(shape))
+  train = hold(train, opener("train"))
+  test = train if test is None else hold(test, opener("test"))
+  return ImageDataset(train, test, shape, num_classes, key)
 
 
 DATASETS = {"digits": _digits, "ring8": _ring8, "grid25": _grid25}
@@ -219,6 +232,10 @@ def validate_dataset_config(config: Mapping[str, Any]) -> None:
   if not isinstance(size, int) or size < 4:
     raise ConfigError("dataset.image_size", size, "an integer >= 4")
   check_choice("dataset.channels", channels, (1, 3))
+  processes = config.get("reader_processes", -1)
+  if not isinstance(processes, int) or processes < -1:
+    raise ConfigError("dataset.reader_processes", processes,
+                      "an integer: -1 (automatic), 0 (read in the training process) or more")
 
 
 def data_shape(config: Mapping[str, Any]) -> tuple[int, ...]:

@@ -28,6 +28,8 @@ EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_capt
 # Config fields a checkpoint's state depends on: another value cannot be restored
 # (learning rates, losses and the like may change between runs).
 ARCHITECTURE_FIELDS = ("dataset", "generator", "discriminator", "optimizer.name")
+# Where and how the data is read, which a resumed run may change (the data stays the same).
+READING_FIELDS = ("data_dir", "reader_processes")
 
 
 def stream_key(seed: int, stream: int) -> jax.Array:
@@ -107,12 +109,19 @@ def prepare_workdir(workdir: str) -> None:
                       error.strerror or str(error)) from None
 
 
+def _without_reading_fields(section: Any) -> Any:
+  if not isinstance(section, dict):
+    return section
+  return {k: v for k, v in section.items() if k not in READING_FIELDS}
+
+
 def check_same_architecture(config: ml_collections.ConfigDict):
   """A check_meta for restoring: the checkpoint's model sections must equal the config's."""
   def check(meta: dict[str, Any]) -> None:
     saved = ml_collections.ConfigDict(meta["config"])
     for field in ARCHITECTURE_FIELDS:
-      ours, theirs = config_lib.jsonable(config[field]), config_lib.jsonable(saved[field])
+      ours, theirs = (_without_reading_fields(config_lib.jsonable(section[field]))
+                      for section in (config, saved))
       if ours != theirs:
         raise ConfigError(field, ours, f"{theirs}", "the workdir holds a checkpoint of another "
                           "architecture; use a new --workdir or the config that made it")

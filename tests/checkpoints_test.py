@@ -40,3 +40,11 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
   with pytest.raises(ConfigError, match=r"^generator=.*another architecture"):
     train.train_and_evaluate(other, workdir)
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2"]
+
+
+def test_resume_may_read_the_data_from_elsewhere_and_with_other_processes(tmp_path):
+  workdir = str(tmp_path)
+  train.train_and_evaluate(tiny_config(num_train_steps=2), workdir)
+  moved = tiny_config(num_train_steps=4)
+  moved.dataset.update(data_dir=str(tmp_path / "elsewhere"), reader_processes=3)
+  assert int(train.train_and_evaluate(moved, workdir).step) == 4

@@ -11,11 +11,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def test_input_benchmark_reports_every_kind():
   result = subprocess.run(
       [sys.executable, "experiments/input_benchmark.py", "--config=configs/default.py",
-       "--batches=2", "--num_images=40", "--config.batch_size=8", "--json"],
+       "--batches=2", "--num_images=40", "--config.batch_size=8", "--reader_processes=2",
+       "--json"],
       cwd=ROOT, capture_output=True, text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads(result.stdout.strip().splitlines()[-1])
-  kinds = {"digits", "npz", "folder", "tfds (in memory)", "tfds (streamed)", "grid25"}
+  kinds = {"digits", "npz", "folder", "tfds (in memory)", "tfds (streamed)",
+           "tfds (streamed, 2 processes)", "grid25"}
   assert set(report["pipeline_images_per_s"]) == kinds
   assert all(rate > 0 for rate in report["pipeline_images_per_s"].values())
   assert report["step_images_per_s"] > 0 and report["batch_size"] == 8

@@ -1,0 +1,50 @@
+"""Reading a streamed source in worker processes gives the bytes one reader gives."""
+
+import jax
+import numpy as np
+import pytest
+
+from squeezegan_jax import datasets, parallel_reader, synthetic
+from squeezegan_jax.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def tfds_dir(tmp_path_factory):
+  """60 train and 15 test 10x14 colour images of random pixels, 5 labels."""
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  images = np.asarray(jax.random.randint(jax.random.PRNGKey(0), (75, 10, 14, 3), 0, 256),
+                      np.uint8)
+  synthetic.write_tfds(data_dir, "noise_images", images, np.arange(75) % 5)
+  return data_dir
+
+
+def test_worker_processes_read_the_same_batches(tfds_dir, monkeypatch):
+  monkeypatch.setattr(datasets, "IN_MEMORY_BYTES", 0)  # stream this tiny set
+  load = lambda processes: datasets.load_dataset(
+      dict(name="tfds:noise_images", image_size=8, channels=3, data_dir=tfds_dir,
+           reader_processes=processes), jax.random.PRNGKey(3))
+  in_process, pooled = load(0), load(2)
+  reader = pooled._splits["train"]  # pylint: disable=protected-access
+  assert isinstance(reader, parallel_reader.ProcessPoolReader) and reader.processes == 2
+  try:
+    # 16 rows in 2 tasks; 5 in 1 (below MIN_ROWS_PER_TASK each); batches across an epoch end.
+    for index, batch_size in [(0, 16), (7, 5), (3, 20)]:
+      np.testing.assert_array_equal(pooled.global_batch(index, batch_size),
+                                    in_process.global_batch(index, batch_size))
+    for split in ("train", "test"):
+      for ours, theirs in zip(pooled.eval_arrays(split), in_process.eval_arrays(split)):
+        np.testing.assert_array_equal(ours, theirs)
+  finally:
+    reader.close()
+
+
+@pytest.mark.parametrize("backend,cpus,expected", [("cpu", 16, 0), ("gpu", 16, 15),
+                                                   ("tpu", 240, 16), ("gpu", 1, 0)])
+def test_automatic_process_count(backend, cpus, expected):
+  assert parallel_reader.auto_processes(backend, cpus) == expected
+
+
+@pytest.mark.parametrize("value", [-2, 1.5, "4"])
+def test_bad_process_count_is_a_config_error(value):
+  with pytest.raises(ConfigError, match=r"dataset.reader_processes="):
+    datasets.data_shape(dict(name="digits", image_size=16, channels=1, reader_processes=value))
