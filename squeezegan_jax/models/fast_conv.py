@@ -26,7 +26,11 @@ MIN_TAP_CHANNELS = 8
 # cost more than they save (measured: the 16x16 default step took 70 ms with them, 53 ms
 # without; its largest kernel gradient is 38M multiply-adds).
 MIN_TAP_MACS = 64_000_000
-# The space-to-depth adjoint computes this much more than the per-phase convolutions at most.
+# Above this much extra work from its border, the space-to-depth adjoint's full correlation
+# is one matrix product and shifted sums instead of a convolution (measured, batch 64, 4x4
+# stride-2 adjoints to C channels: 64 at 32x32 (border 1.13) 33-38 ms against 85-95; 128 at
+# 16x16 (1.27) 33-40 against 36-56; 256 at 8x8 (1.56) 37 against 58; per-phase
+# convolutions took 67-82, 40-50 and 47).
 MAX_SPACE_TO_DEPTH_BORDER = 1.3
 
 
@@ -97,34 +101,41 @@ def _space_to_depth_kernel(kernel: jax.Array, strides: Sequence[int]) -> jax.Arr
                                                     -1, out_channels)
 
 
-def _space_to_depth_pays(x: jax.Array, kernel: jax.Array, strides: Sequence[int]) -> bool:
-  """Whether transposed_conv takes the single space-to-depth convolution.
+def _border(x: jax.Array, cells: Sequence[int]) -> float:
+  """How much larger the full correlation of x with a cells-sized kernel is than x."""
+  return ((x.shape[1] + cells[0] - 1) * (x.shape[2] + cells[1] - 1)
+          / (x.shape[1] * x.shape[2]))
 
-  It needs kernels that are whole multiples of the stride, and it computes a border of
-  k / s - 1 cells more than the phases do, which is where it stops paying (measured, batch
-  64, 4x4 stride 2 to C channels: 3 channels at 32x32 6.5 ms against 35 with phases, 64 at
-  16x16 36 against 65, 128 at 8x8 44 against 50, 256 at 4x4 74 against 57).
-  """
-  if max(strides) == 1 or any(kernel.shape[d] % strides[d] for d in (0, 1)):
-    return False
-  cells = [kernel.shape[d] // strides[d] for d in (0, 1)]
-  border = ((x.shape[1] + cells[0] - 1) * (x.shape[2] + cells[1] - 1)
-            / (x.shape[1] * x.shape[2]))
-  return border <= MAX_SPACE_TO_DEPTH_BORDER
+
+def _full_correlation_as_product(x: jax.Array, cells: jax.Array) -> jax.Array:
+  """full[Y, X] = sum over cells (a, b) of x[Y - a, X - b] . cells[a, b]^T, without the
+  convolution's border: one matrix product, then one shifted sum per cell."""
+  cells_h, cells_w = cells.shape[:2]
+  products = lax.dot_general(x, cells, (((3,), (3,)), ((), ())))  # (N, H, W, a, b, depth)
+  return sum(jnp.pad(products[:, :, :, a, b], ((0, 0), (a, cells_h - 1 - a),
+                                               (b, cells_w - 1 - b), (0, 0)))
+             for a in range(cells_h) for b in range(cells_w))
 
 
 def _space_to_depth_adjoint(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
                             padding: Sequence[tuple[int, int]],
                             output_hw: Sequence[int]) -> jax.Array:
-  """The adjoint of conv(., kernel, strides, padding) as one stride-1 convolution.
+  """The adjoint of conv(., kernel, strides, padding) for kernels that are whole multiples of
+  the stride, as one stride-1 correlation.
 
   The strided conv is a stride-1 conv of the space-to-depth input with the kernel's taps
-  regrouped per cell; its adjoint is a full correlation with that kernel flipped, back to
-  space, less the padding (rows the forward pass never reached get zeros).
+  regrouped per cell; its adjoint is a full correlation with those cells, back to space,
+  less the padding (rows the forward pass never reached get zeros). The full correlation
+  is a convolution on large maps; on small ones, where the convolution's border of
+  cells - 1 would cost more than MAX_SPACE_TO_DEPTH_BORDER times the work, one matrix
+  product and shifted sums.
   """
   cells = _space_to_depth_kernel(kernel, strides)
-  flipped = jnp.flip(cells, (0, 1)).transpose(0, 1, 3, 2)
-  full = plain_conv(x, flipped, (1, 1), [(size - 1, size - 1) for size in cells.shape[:2]])
+  if _border(x, cells.shape[:2]) > MAX_SPACE_TO_DEPTH_BORDER:
+    full = _full_correlation_as_product(x, cells)
+  else:
+    flipped = jnp.flip(cells, (0, 1)).transpose(0, 1, 3, 2)
+    full = plain_conv(x, flipped, (1, 1), [(size - 1, size - 1) for size in cells.shape[:2]])
   dense = _depth_to_space(full, strides)
   crop = [(0, 0, 0)] + [(-padding[d][0], output_hw[d] + padding[d][0] - dense.shape[1 + d], 0)
                         for d in (0, 1)] + [(0, 0, 0)]
@@ -139,14 +150,15 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
   This is both a strided conv's input gradient and a transposed conv. XLA's CPU backend runs
   it as an input-dilated convolution, up to 2.8x slower than the forward conv (measured: 4x4
   stride-2 64->128 at 32x32, 133 ms against 47 ms); on CPU it is computed here as one
-  stride-1 convolution of the space-to-depth form where that pays, else as
-  stride_h * stride_w stride-1 convolutions, one per output phase, interleaved.
+  stride-1 correlation of the space-to-depth form where the kernel is a whole multiple of
+  the stride, else as stride_h * stride_w stride-1 convolutions, one per output phase,
+  interleaved.
   """
   if jax.default_backend() != "cpu":
     zeros = jnp.zeros((x.shape[0], *output_hw, kernel.shape[2]), x.dtype)
     _, adjoint = jax.vjp(lambda v: plain_conv(v, kernel, strides, padding), zeros)
     return adjoint(x)[0]
-  if _space_to_depth_pays(x, kernel, strides):
+  if max(strides) > 1 and not any(kernel.shape[d] % strides[d] for d in (0, 1)):
     return _space_to_depth_adjoint(x, kernel, strides, padding, output_hw)
   phase_hw = [-(-output_hw[d] // strides[d]) for d in (0, 1)]  # outputs of each phase
   dims = [[_phase(strides[d], padding[d][0], kernel.shape[d], x.shape[1 + d], phase_hw[d],

@@ -48,7 +48,8 @@ def test_values_and_gradients_match_lax(taps_everywhere, shape, kernel_shape, st
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("space_to_depth_border", [0.0, float("inf")])  # phases; where it can
+# The space-to-depth adjoint's full correlation as a product (0) or a convolution (inf).
+@pytest.mark.parametrize("space_to_depth_border", [0.0, float("inf")])
 @pytest.mark.parametrize("shape,kernel_shape,strides,padding", CASES[1:4] + [
     ((2, 9, 9, 2), (1, 1, 2, 3), (3, 3), ((0, 0), (0, 0))),  # kernel smaller than stride
     ((2, 9, 9, 3), (2, 2, 3, 4), (2, 2), ((0, 0), (0, 0))),  # a row the conv never reads
@@ -88,12 +89,15 @@ def test_small_kernel_gradients_stay_with_lax():
   assert "dot_general" not in jaxpr and "conv_general_dilated" in jaxpr
 
 
-def test_strided_adjoint_is_one_space_to_depth_conv_where_it_pays():
-  """4x4 stride-2 adjoints: one conv at 8x8 cotangents, four phase convs at 4x4 (where the
-  space-to-depth border would cost 56% more)."""
-  kernel = jnp.zeros((4, 4, 3, 8))
-  convs = lambda size: str(jax.make_jaxpr(
-      lambda g: fast_conv.transposed_conv(g, kernel, (2, 2), ((1, 1), (1, 1)),
-                                          (2 * size, 2 * size)))(
-          jnp.zeros((2, size, size, 8)))).count("conv_general_dilated")
-  assert convs(8) == 1 and convs(4) == 4
+def test_strided_adjoint_takes_the_space_to_depth_form_that_pays():
+  """4x4 stride-2 adjoints: one convolution at an 8x8 cotangent, a product and no
+  convolution at 4x4 (where the convolution's border would cost 56% more), four phase
+  convolutions for a 3x3 kernel (not a multiple of the stride)."""
+  primitives = lambda kernel_size, size: str(jax.make_jaxpr(
+      lambda g: fast_conv.transposed_conv(
+          g, jnp.zeros((kernel_size, kernel_size, 3, 8)), (2, 2), ((1, 1), (1, 1)),
+          (2 * size, 2 * size)))(jnp.zeros((2, size, size, 8))))
+  assert primitives(4, 8).count("conv_general_dilated") == 1
+  assert primitives(4, 4).count("conv_general_dilated") == 0
+  assert primitives(4, 4).count("dot_general") == 1
+  assert primitives(3, 4).count("conv_general_dilated") == 4
