@@ -10,6 +10,7 @@ same bytes as one in-process reader's.
 import concurrent.futures
 import multiprocessing
 import os
+import signal
 import weakref
 from typing import Callable, Protocol, Sequence
 
@@ -30,7 +31,11 @@ _worker_source: Source | None = None
 
 
 def _open_in_worker(opener: Callable[[], Source]) -> None:
+  """Opens the worker's source. Interrupts and preemption are the training process's to
+  handle (it checkpoints, then stops the pool), so a worker must not die of them first."""
   global _worker_source  # pylint: disable=global-statement
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
+  signal.signal(signal.SIGTERM, signal.SIG_IGN)
   _worker_source = opener()
 
 

@@ -1,5 +1,7 @@
 """Reading a streamed source in worker processes gives the bytes one reader gives."""
 
+import signal
+
 import jax
 import numpy as np
 import pytest
@@ -36,6 +38,26 @@ def test_worker_processes_read_the_same_batches(tfds_dir, monkeypatch):
         np.testing.assert_array_equal(ours, theirs)
   finally:
     reader.close()
+
+
+class SignalDispositions:
+  """A source whose rows are whether its process ignores SIGINT and SIGTERM."""
+
+  def __len__(self) -> int:
+    return 8
+
+  def read(self, rows):
+    ignored = [signal.getsignal(s) == signal.SIG_IGN for s in (signal.SIGINT, signal.SIGTERM)]
+    return np.array([ignored] * len(rows)), None
+
+
+def test_workers_leave_interrupts_to_the_training_process():
+  reader = parallel_reader.ProcessPoolReader(SignalDispositions(), SignalDispositions, 1)
+  try:
+    assert reader.read(np.arange(4))[0].all()
+  finally:
+    reader.close()
+  assert not SignalDispositions().read([0])[0].any()  # this process still handles them
 
 
 @pytest.mark.parametrize("backend,cpus,expected", [("cpu", 16, 0), ("gpu", 16, 15),
