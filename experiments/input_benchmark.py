@@ -6,8 +6,9 @@ Every kind is built at the config's image size and channels: the embedded digits
 npz / folder / TFDS array_record copies of 2,000 synthetic images written to a temporary
 directory (no network). A batch is timed from index to float32 host array, as the
 training loop's reader thread produces it; "tfds (streamed)" reads record by record, as
-TFDS sets over 1 GiB are, in this process and in --reader_processes worker processes. A
-config on 2D points times its mixture only. The training step is timed on the same batch
+TFDS sets over 1 GiB are, in this process and in --reader_processes worker processes, from
+those PNGs and from JPEGs of CelebA's size (218x178). A config on 2D points times its
+mixture only. The training step is timed on the same batch
 size with data already on the device.
 """
 
@@ -83,19 +84,30 @@ def _image_kinds(config, batches: int, num_images: int, processes: int,
       dataset_config = dict(config.dataset.to_dict(), **spec)
       dataset = datasets.load_dataset(dataset_config, key)
       results[kind] = _images_per_s(dataset, config.batch_size, batches)
-    # The same TFDS data read record by record, as data sets over 1 GiB are, in this process
-    # and in worker processes.
-    opener = functools.partial(image_sources.TfdsSource, "synthetic_images", "train", size,
-                               channels, f"{tmp}/tfds")
-    streaming = datasets.ImageDataset(opener(), None, (size, size, channels), 10, key)
-    results["tfds (streamed)"] = _images_per_s(streaming, config.batch_size, batches)
-    pooled = parallel_reader.ProcessPoolReader(opener(), opener, processes)
-    try:
-      results[f"tfds (streamed, {processes} processes)"] = _images_per_s(
-          datasets.ImageDataset(pooled, None, (size, size, channels), 10, key),
-          config.batch_size, batches)
-    finally:
-      pooled.close()
+    # TFDS data read record by record, as data sets over 1 GiB are, in this process and in
+    # worker processes: the PNGs above, and JPEGs of CelebA's size and kind.
+    synthetic.write_tfds(os.path.join(tmp, "tfds_jpeg"), "celeba_like",
+                         synthetic.celeba_like_images(key, num_images), labels, encoding="jpeg")
+    for kind, name, data_dir in [("tfds (streamed)", "synthetic_images", "tfds"),
+                                 ("tfds (streamed 218x178 JPEG)", "celeba_like", "tfds_jpeg")]:
+      results.update(_streamed(config, name, os.path.join(tmp, data_dir), kind, batches,
+                               processes, key))
+  return results
+
+
+def _streamed(config, name: str, data_dir: str, kind: str, batches: int, processes: int,
+              key: jax.Array) -> dict[str, float]:
+  """Images/s of a TFDS split read record by record, in this process and in workers."""
+  size, channels = config.dataset.image_size, config.dataset.channels
+  opener = functools.partial(image_sources.TfdsSource, name, "train", size, channels, data_dir)
+  dataset = lambda source: datasets.ImageDataset(source, None, (size, size, channels), 10, key)
+  results = {kind: _images_per_s(dataset(opener()), config.batch_size, batches)}
+  pooled = parallel_reader.ProcessPoolReader(opener(), opener, processes)
+  try:
+    results[f"{kind[:-1]}, {processes} processes)"] = _images_per_s(
+        dataset(pooled), config.batch_size, batches)
+  finally:
+    pooled.close()
   return results
 
 

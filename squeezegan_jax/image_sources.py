@@ -7,6 +7,7 @@ larger than memory (CelebA) stream.
 """
 
 import glob
+import io
 import os
 from typing import Any, Mapping, Sequence
 
@@ -92,15 +93,33 @@ def load_npz(path: str, size: int, channels: int) -> tuple[np.ndarray, np.ndarra
   return fitted, None if labels is None else np.asarray(labels, np.int32).reshape(-1)
 
 
+def decode_fitted(encoded: bytes, size: int, channels: int) -> np.ndarray:
+  """An encoded PNG/JPEG image fitted to (size, size, channels).
+
+  A JPEG is decoded at the smallest of 1/1-1/8 scale that still covers `size` (libjpeg's DCT
+  scaling, Image.draft): CelebA's 178x218 records decode at half size, about twice as fast
+  for a 64x64 fit, within a grey level on average of the full decode and resize.
+  """
+  image = Image.open(io.BytesIO(encoded))
+  image.draft("L" if channels == 1 else "RGB", (size, size))
+  return fit_image(image, size, channels)
+
+
 class TfdsSource:
-  """Random access to a prepared TFDS split (array_record), fitting images as read."""
+  """Random access to a prepared TFDS split (array_record), fitting images as read.
+
+  Image features are read as their encoded bytes and decoded here (decode_fitted), rather
+  than by TFDS at full size.
+  """
 
   def __init__(self, spec: str, split: str, size: int, channels: int,
                data_dir: str | None = None):
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
     name = spec.replace(":", "/")  # tfds:celeb_a or tfds:name:config -> name/config
+    open_source = lambda **decoders: tfds.data_source(name, split=split, data_dir=data_dir,
+                                                      download=False, **decoders)
     try:
-      self._source = tfds.data_source(name, split=split, data_dir=data_dir, download=False)
+      self._source = open_source()
     except Exception as error:  # pylint: disable=broad-except
       text = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
       raise ConfigError(
@@ -115,15 +134,22 @@ class TfdsSource:
     self.has_labels = "label" in first
     features = self._source.dataset_info.features
     self.num_classes = features["label"].num_classes if self.has_labels else None
+    self._encoded = isinstance(features[self._image_key], tfds.features.Image)
+    if self._encoded:
+      self._source = open_source(decoders={self._image_key: tfds.decode.SkipDecoding()})
 
   def __len__(self) -> int:
     return len(self._source)
 
+  def _fitted(self, image: Any) -> np.ndarray:
+    if self._encoded:
+      return decode_fitted(image, self._size, self._channels)
+    return fit_image(np.asarray(image), self._size, self._channels)
+
   def read(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray | None]:
     """Fitted uint8 images (and labels) of the given record numbers."""
     records = [self._source[int(r)] for r in rows]
-    images = np.stack([fit_image(np.asarray(r[self._image_key]), self._size, self._channels)
-                       for r in records])
+    images = np.stack([self._fitted(r[self._image_key]) for r in records])
     labels = np.array([int(r["label"]) for r in records], np.int32) if self.has_labels else None
     return images, labels
 

@@ -1,10 +1,13 @@
 """Folders and .npz files: fitting, labels, and clear errors for bad input."""
 
+import io
+
+import jax
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
-from squeezegan_jax import image_sources
+from squeezegan_jax import image_sources, synthetic
 from squeezegan_jax.errors import ConfigError
 
 
@@ -65,3 +68,39 @@ def test_npz_uint8_and_float_images(tmp_path):
   np.savez(tmp_path / "bad.npz", x=np.zeros(3))
   with pytest.raises(ConfigError, match="an .npz with an 'images' array"):
     image_sources.load_npz(str(tmp_path / "bad.npz"), 8, 1)
+
+
+def test_jpeg_decoded_at_reduced_scale_matches_the_full_decode(monkeypatch):
+  decoded_sizes = []
+  draft = JpegImagePlugin.JpegImageFile.draft
+
+  def recording_draft(self, mode, size):
+    result = draft(self, mode, size)
+    decoded_sizes.append(self.size)
+    return result
+
+  monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", recording_draft)
+  image = synthetic.celeba_like_images(jax.random.PRNGKey(0), 1)[0]
+  buffer = io.BytesIO()
+  Image.fromarray(image).save(buffer, "JPEG", quality=95)
+  full = image_sources.fit_image(np.asarray(Image.open(io.BytesIO(buffer.getvalue()))), 64, 3)
+  fitted = image_sources.decode_fitted(buffer.getvalue(), 64, 3)
+  assert decoded_sizes == [(89, 109)]  # half of 178x218, the smallest scale covering 64
+  assert fitted.shape == (64, 64, 3) and fitted.dtype == np.uint8
+  assert np.abs(fitted.astype(float) - full).mean() < 2.0  # grey levels of 255
+  grey = image_sources.decode_fitted(buffer.getvalue(), 32, 1)
+  assert grey.shape == (32, 32, 1)
+
+
+def test_tfds_jpeg_records_are_read_as_bytes_and_fitted(tmp_path):
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+  images = synthetic.celeba_like_images(jax.random.PRNGKey(0), 10)
+  synthetic.write_tfds(str(tmp_path), "jpeg_faces", images, np.arange(10) % 2, encoding="jpeg")
+  source = image_sources.TfdsSource("jpeg_faces", "train", 64, 3, str(tmp_path))
+  fitted, labels = source.read([0, 3])
+  # TFDS's own full-size decode of the same records, fitted.
+  decoded = tfds.data_source("jpeg_faces", split="train", data_dir=str(tmp_path))
+  expected = np.stack([image_sources.fit_image(decoded[i]["image"], 64, 3) for i in (0, 3)])
+  assert fitted.shape == (2, 64, 64, 3)
+  assert list(labels) == [decoded[i]["label"] for i in (0, 3)]
+  assert np.abs(fitted.astype(float) - expected).mean() < 2.0
