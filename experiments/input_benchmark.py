@@ -32,7 +32,7 @@ config_flags.DEFINE_config_file("config", "configs/default.py", "Config whose si
                                 "to use.")
 flags.DEFINE_integer("batches", 50, "Batches timed per kind.")
 flags.DEFINE_integer("num_images", 2000, "Synthetic images written per file-based kind.")
-flags.DEFINE_integer("reader_processes", len(os.sched_getaffinity(0)),
+flags.DEFINE_integer("reader_processes", parallel_reader.available_cpus(),
                      "Worker processes for the pooled streamed-TFDS row (default: every core).")
 flags.DEFINE_bool("json", False, "Print one JSON object.")
 

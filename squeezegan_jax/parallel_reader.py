@@ -43,12 +43,19 @@ def _read_in_worker(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
   return _worker_source.read(rows)
 
 
+def available_cpus() -> int:
+  """The cores this process may run on (all of them where the OS cannot say)."""
+  if hasattr(os, "sched_getaffinity"):
+    return len(os.sched_getaffinity(0))
+  return os.cpu_count() or 1
+
+
 def auto_processes(backend: str, cpus: int | None = None) -> int:
   """Reader processes for `reader_processes=-1`: none where the step itself runs on the CPU
   (its cores are the step's), else one per core but one (up to 16) beside the trainer."""
   if backend == "cpu":
     return 0
-  cpus = len(os.sched_getaffinity(0)) if cpus is None else cpus
+  cpus = available_cpus() if cpus is None else cpus
   return max(0, min(cpus - 1, MAX_AUTO_PROCESSES))
 
 

@@ -1,5 +1,6 @@
 """Reading a streamed source in worker processes gives the bytes one reader gives."""
 
+import os
 import signal
 
 import jax
@@ -70,3 +71,9 @@ def test_automatic_process_count(backend, cpus, expected):
 def test_bad_process_count_is_a_config_error(value):
   with pytest.raises(ConfigError, match=r"dataset.reader_processes="):
     datasets.data_shape(dict(name="digits", image_size=16, channels=1, reader_processes=value))
+
+
+def test_available_cpus_without_affinity_falls_back_to_the_count(monkeypatch):
+  assert 1 <= parallel_reader.available_cpus() <= os.cpu_count()
+  monkeypatch.delattr(os, "sched_getaffinity")
+  assert parallel_reader.available_cpus() == os.cpu_count()
