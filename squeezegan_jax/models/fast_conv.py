@@ -6,8 +6,9 @@ batch, that runs 3-40x slower than the same arithmetic as matrix products (measu
 spent 70% of their time there). Here the kernel gradient is one matrix product per kernel
 tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap (and strided), a 1x1
 convolution is a matrix product outright, and a strided conv's input gradient (a transposed
-conv) is one stride-1 conv per output phase. Same values to float rounding, same
-parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
+conv) is one stride-1 correlation of the space-to-depth form where the kernel is a whole
+multiple of the stride, else one stride-1 conv per output phase. Same values to float
+rounding, same parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
 """
 
 import functools
