@@ -8,8 +8,8 @@ directory (no network). A batch is timed from index to float32 host array, as th
 training loop's reader thread produces it; "tfds (streamed)" reads record by record, as
 TFDS sets over 1 GiB are, in this process and in --reader_processes worker processes, from
 those PNGs and from JPEGs of CelebA's size (218x178). A config on 2D points times its
-mixture only. The training step is timed on the same batch
-size with data already on the device.
+mixture only. The training step is timed on the same batch size with data already on the
+device.
 """
 
 import functools
@@ -88,23 +88,25 @@ def _image_kinds(config, batches: int, num_images: int, processes: int,
     # worker processes: the PNGs above, and JPEGs of CelebA's size and kind.
     synthetic.write_tfds(os.path.join(tmp, "tfds_jpeg"), "celeba_like",
                          synthetic.celeba_like_images(key, num_images), labels, encoding="jpeg")
-    for kind, name, data_dir in [("tfds (streamed)", "synthetic_images", "tfds"),
-                                 ("tfds (streamed 218x178 JPEG)", "celeba_like", "tfds_jpeg")]:
-      results.update(_streamed(config, name, os.path.join(tmp, data_dir), kind, batches,
+    for records, name, data_dir in [("", "synthetic_images", "tfds"),
+                                    (" 218x178 JPEG", "celeba_like", "tfds_jpeg")]:
+      results.update(_streamed(config, name, os.path.join(tmp, data_dir), records, batches,
                                processes, key))
   return results
 
 
-def _streamed(config, name: str, data_dir: str, kind: str, batches: int, processes: int,
+def _streamed(config, name: str, data_dir: str, records: str, batches: int, processes: int,
               key: jax.Array) -> dict[str, float]:
-  """Images/s of a TFDS split read record by record, in this process and in workers."""
+  """Images/s of a TFDS split read record by record, in this process and in workers; the
+  rows are named "tfds (streamed<records>)" and "tfds (streamed<records>, N processes)"."""
   size, channels = config.dataset.image_size, config.dataset.channels
   opener = functools.partial(image_sources.TfdsSource, name, "train", size, channels, data_dir)
   dataset = lambda source: datasets.ImageDataset(source, None, (size, size, channels), 10, key)
-  results = {kind: _images_per_s(dataset(opener()), config.batch_size, batches)}
+  results = {f"tfds (streamed{records})": _images_per_s(dataset(opener()), config.batch_size,
+                                                       batches)}
   pooled = parallel_reader.ProcessPoolReader(opener(), opener, processes)
   try:
-    results[f"{kind[:-1]}, {processes} processes)"] = _images_per_s(
+    results[f"tfds (streamed{records}, {processes} processes)"] = _images_per_s(
         dataset(pooled), config.batch_size, batches)
   finally:
     pooled.close()
