@@ -10,13 +10,14 @@ jax.random key derived from config.seed.
 """
 
 import functools
+import sys
 from typing import Any, Mapping, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from squeezegan_jax import image_sources, parallel_reader
+from squeezegan_jax import fitted_copy, image_sources, parallel_reader
 from squeezegan_jax.errors import ConfigError, check_choice
 
 
@@ -184,17 +185,25 @@ IN_MEMORY_BYTES = 1 << 30
 
 
 def _held_or_streamed(source: image_sources.TfdsSource, opener, processes: int,
-                      image_bytes: int):
-  """The split in memory when its fitted images fit in 1 GiB, else read as streamed."""
-  if len(source) * image_bytes <= IN_MEMORY_BYTES:
+                      shape: tuple[int, int, int]):
+  """The split's fitted copy where prepare_data wrote one; else in memory when its fitted
+  images fit in 1 GiB; else read as streamed (decoding every read)."""
+  copy = fitted_copy.open_copy(source, shape)
+  if copy is not None:
+    return copy
+  if len(source) * int(np.prod(shape)) <= IN_MEMORY_BYTES:
     return ArraySplit(*source.read(np.arange(len(source))))
+  print(f"Streaming tfds:{source.spec} {source.split} ({len(source):,} images decoded as "
+        f"read); a fitted copy reads faster: python -m squeezegan_jax.prepare_data "
+        f"{source.spec} --image_size={shape[0]} --channels={shape[2]}", file=sys.stderr)
   return parallel_reader.ProcessPoolReader(source, opener, processes) if processes else source
 
 
 def _tfds(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
   """tfds:<name>[:<config>]: the 'train' split (and 'test' when there is one), read from
-  array_record without TensorFlow; held in memory when it fits in 1 GiB, else streamed (by
-  dataset.reader_processes worker processes, where that is above 0)."""
+  array_record without TensorFlow: from a fitted copy where one was written, held in memory
+  when it fits in 1 GiB, else streamed (by dataset.reader_processes worker processes, where
+  that is above 0)."""
   spec, size, channels, shape = _image_config(config)
   processes = config.get("reader_processes", -1)
   if processes == -1:
@@ -207,7 +216,7 @@ def _tfds(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
   except ConfigError:
     test = None
   num_classes = train.num_classes
-  hold = functools.partial(_held_or_streamed, processes=processes, image_bytes=np.prod(shape))
+  hold = functools.partial(_held_or_streamed, processes=processes, shape=shape)
   train = hold(train, opener("train"))
   test = train if test is None else hold(test, opener("test"))
   return ImageDataset(train, test, shape, num_classes, key)

@@ -127,6 +127,7 @@ class TfdsSource:
           f"{text}; prepare it once (needs the tf extra and a network) with: python -m "
           f"squeezegan_jax.prepare_data {spec}" + (f" --data_dir={data_dir}" if data_dir else "")
       ) from None
+    self.spec, self.split, self.directory = spec, split, self._source.dataset_info.data_dir
     self._size, self._channels = size, channels
     first = self._source[0]
     self._image_key = "image" if "image" in first else next(

@@ -1,20 +1,9 @@
 """Bad input on the command line: one line on stderr naming what is wrong, exit code 2."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from squeezegan_jax import train
-from tests.helpers import tiny_config
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run_cli(module, *args, env=None):
-  return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
-                        text=True, timeout=300, env={**os.environ, **(env or {})})
+from tests.helpers import run_cli, tiny_config
 
 
 @pytest.mark.parametrize("args,message", [

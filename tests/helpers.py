@@ -1,4 +1,8 @@
-"""Tiny configs that train in seconds, shared by the training tests."""
+"""Tiny configs that train in seconds, shared by the training tests; running a module's CLI."""
+
+import os
+import subprocess
+import sys
 
 import ml_collections
 
@@ -32,3 +36,12 @@ def tiny_config(generator: str = "fire", discriminator: str = "fire",
   config.eval_every_steps = 0
   config.update(overrides)
   return config
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_cli(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+  """`python -m module args...` from the repository root, output captured."""
+  return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=300, env={**os.environ, **(env or {})})

@@ -1,0 +1,41 @@
+"""prepare_data writes fitted copies of an already prepared set, decoding in workers."""
+
+import jax
+import numpy as np
+import pytest
+
+from squeezegan_jax import fitted_copy, image_sources, prepare_data, synthetic
+from squeezegan_jax.errors import ConfigError
+from tests.helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def tfds_dir(tmp_path_factory):
+  """40 train and 10 test 12x9 grey PNGs, 4 labels."""
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  images = np.asarray(jax.random.randint(jax.random.PRNGKey(1), (50, 12, 9, 1), 0, 256),
+                      np.uint8)
+  synthetic.write_tfds(data_dir, "grey_images", images, np.arange(50) % 4)
+  return data_dir
+
+
+def test_cli_writes_both_splits_as_the_source_reads_them(tfds_dir):
+  result = run_cli("squeezegan_jax.prepare_data", "grey_images", f"--data_dir={tfds_dir}",
+                   "--image_size=8", "--channels=1", "--processes=2")
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert "prepared" not in result.stdout  # already prepared: not prepared again
+  assert result.stdout.count("fitted copy in") == 2
+  for split, count in (("train", 40), ("test", 10)):
+    source = image_sources.TfdsSource("grey_images", split, 8, 1, tfds_dir)
+    copy = fitted_copy.open_copy(source, (8, 8, 1))
+    assert len(copy) == count
+    for ours, theirs in zip(copy.read(np.arange(count)), source.read(np.arange(count))):
+      np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("size,channels,processes,message", [
+    (2, 1, 0, "image_size=2 is not valid"), (8, 2, 0, "channels=2 is not valid"),
+    (8, 1, -2, "processes=-2 is not valid")])
+def test_bad_fit_arguments(tfds_dir, size, channels, processes, message):
+  with pytest.raises(ConfigError, match=message):
+    prepare_data.write_fitted_copies("grey_images", tfds_dir, size, channels, processes)
