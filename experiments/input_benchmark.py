@@ -7,8 +7,9 @@ npz / folder / TFDS array_record copies of 2,000 synthetic images written to a t
 directory (no network). A batch is timed from index to float32 host array, as the
 training loop's reader thread produces it; "tfds (streamed)" reads record by record, as
 TFDS sets over 1 GiB are, in this process and in --reader_processes worker processes, from
-those PNGs and from JPEGs of CelebA's size (218x178). A config on 2D points times its
-mixture only. The training step is timed on the same batch size with data already on the
+those PNGs and from JPEGs of CelebA's size (218x178); "tfds (fitted copy)" reads those
+JPEGs' copy written as prepare_data --image_size writes it (decoded once, memory-mapped). A
+config on 2D points times its mixture only. The training step is timed on the same batch size with data already on the
 device.
 """
 
@@ -24,8 +25,8 @@ import numpy as np
 from absl import flags
 from ml_collections import config_flags
 
-from squeezegan_jax import (cli, datasets, image_sources, parallel_reader, sharding, steps,
-                            synthetic, train)
+from squeezegan_jax import (cli, datasets, fitted_copy, image_sources, parallel_reader,
+                            sharding, steps, synthetic, train)
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", "configs/default.py", "Config whose size and batch "
@@ -92,7 +93,21 @@ def _image_kinds(config, batches: int, num_images: int, processes: int,
                                     (" 218x178 JPEG", "celeba_like", "tfds_jpeg")]:
       results.update(_streamed(config, name, os.path.join(tmp, data_dir), records, batches,
                                processes, key))
+    results["tfds (fitted copy)"] = _fitted_copy(config, "celeba_like",
+                                                 os.path.join(tmp, "tfds_jpeg"), batches,
+                                                 processes, key)
   return results
+
+
+def _fitted_copy(config, name: str, data_dir: str, batches: int, processes: int,
+                 key: jax.Array) -> float:
+  """Images/s of a TFDS split's fitted copy, written first as prepare_data writes it."""
+  shape = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
+  opener = functools.partial(image_sources.TfdsSource, name, "train", shape[0], shape[2],
+                             data_dir)
+  copy = fitted_copy.FittedSplit(fitted_copy.write_copy(opener(), opener, shape, processes))
+  return _images_per_s(datasets.ImageDataset(copy, None, shape, 10, key), config.batch_size,
+                       batches)
 
 
 def _streamed(config, name: str, data_dir: str, records: str, batches: int, processes: int,
@@ -137,9 +152,10 @@ def main(argv: list[str]) -> None:
     return
   print(f"batch {result['batch_size']}, images {tuple(result['image_shape'])}; the training "
         f"step consumes {result['step_images_per_s']:,.0f} images/s")
-  print(f"{'kind':<28}{'images/s':>12}{'x step':>9}")
+  width = max(map(len, result["pipeline_images_per_s"])) + 2
+  print(f"{'kind':<{width}}{'images/s':>12}{'x step':>9}")
   for kind, rate in result["pipeline_images_per_s"].items():
-    print(f"{kind:<28}{rate:>12,.0f}{result['ratio'][kind]:>9.1f}")
+    print(f"{kind:<{width}}{rate:>12,.0f}{result['ratio'][kind]:>9.1f}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def test_input_benchmark_reports_every_kind():
   report = json.loads(result.stdout.strip().splitlines()[-1])
   kinds = {"digits", "npz", "folder", "tfds (in memory)", "tfds (streamed)",
            "tfds (streamed, 2 processes)", "tfds (streamed 218x178 JPEG)",
-           "tfds (streamed 218x178 JPEG, 2 processes)", "grid25"}
+           "tfds (streamed 218x178 JPEG, 2 processes)", "tfds (fitted copy)", "grid25"}
   assert set(report["pipeline_images_per_s"]) == kinds
   assert all(rate > 0 for rate in report["pipeline_images_per_s"].values())
   assert report["step_images_per_s"] > 0 and report["batch_size"] == 8
