@@ -59,9 +59,15 @@ def write_fitted_copies(spec: str, data_dir: str | None, size: int, channels: in
       if split == "test":  # a set without a test split
         continue
       raise
-    directories.append(fitted_copy.write_copy(source, opener, (size, size, channels),
-                                              processes, functools.partial(_report, split,
-                                                                           len(source))))
+    shape = (size, size, channels)
+    try:
+      directories.append(fitted_copy.write_copy(source, opener, shape, processes,
+                                                functools.partial(_report, split, len(source))))
+    except OSError as error:
+      raise ConfigError("data_dir", data_dir or "~/tensorflow_datasets",
+                        f"a directory this user can write, with room for the fitted copy "
+                        f"({len(source) * size * size * channels / 1e9:.2f} GB for {split})",
+                        f"{type(error).__name__}: {error}") from None
     print(file=sys.stderr)
   return directories
 

@@ -39,3 +39,12 @@ def test_cli_writes_both_splits_as_the_source_reads_them(tfds_dir):
 def test_bad_fit_arguments(tfds_dir, size, channels, processes, message):
   with pytest.raises(ConfigError, match=message):
     prepare_data.write_fitted_copies("grey_images", tfds_dir, size, channels, processes)
+
+
+def test_a_disk_that_cannot_hold_the_copy_is_named(tfds_dir, monkeypatch):
+  def full_disk(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+  monkeypatch.setattr(np.lib.format, "open_memmap", full_disk)
+  with pytest.raises(ConfigError, match=r"data_dir=.* with room for the fitted copy \(0.00 GB "
+                     r"for train\) \(OSError: \[Errno 28\] No space left on device\)"):
+    prepare_data.write_fitted_copies("grey_images", tfds_dir, 8, 1, 0)
