@@ -4,13 +4,14 @@ python experiments/input_benchmark.py --config=configs/default.py [--batches=50]
 
 Every kind is built at the config's image size and channels: the embedded digits, and
 npz / folder / TFDS array_record copies of 2,000 synthetic images written to a temporary
-directory (no network). A batch is timed from index to float32 host array, as the
-training loop's reader thread produces it; "tfds (streamed)" reads record by record, as
-TFDS sets over 1 GiB are, in this process and in --reader_processes worker processes, from
-those PNGs and from JPEGs of CelebA's size (218x178); "tfds (fitted copy)" reads those
-JPEGs' copy written as prepare_data --image_size writes it (decoded once, memory-mapped), in
-its steady state from the second epoch on. A config on 2D points times its mixture only.
-The training step is timed on the same batch size with data already on the device.
+directory (no network). A batch is timed from index to host array (uint8 images, which the
+step scales on the device), as the training loop's reader thread produces it; "tfds
+(streamed)" reads record by record, as TFDS sets over 1 GiB are, in this process and in
+--reader_processes worker processes, from those PNGs and from JPEGs of CelebA's size
+(218x178); "tfds (fitted copy)" reads those JPEGs' copy written as prepare_data
+--image_size writes it (decoded once, memory-mapped), in its steady state from the second
+epoch on. A config on 2D points times its mixture only. The training step is timed on the
+same batch size with data already on the device.
 """
 
 import functools

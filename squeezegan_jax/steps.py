@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh
 
-from squeezegan_jax import augment, losses, penalties, sharding
+from squeezegan_jax import augment, datasets, losses, penalties, sharding
 from squeezegan_jax.state import GANState, ModelState
 
 Metrics = dict[str, jax.Array]
@@ -39,7 +39,8 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
 
 def make_train_step(config: Mapping[str, Any], latent_dim: int,
                     mesh: Mesh) -> Callable[[GANState, jax.Array], tuple[GANState, Metrics]]:
-  """Builds the jitted step(state, real) with real of shape (n_disc, batch, ...).
+  """Builds the jitted step(state, real) with real of shape (n_disc, batch, ...): uint8
+  images (scaled here, on the device) or float32 data in the model's range.
 
   States are replicated and donated; real data and latents are sharded over the mesh's
   data axis, so XLA computes batch statistics and gradient means over the global batch.
@@ -80,6 +81,7 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     return d.apply_gradients(grads=grads, batch_stats=stats), metrics
 
   def step(state: GANState, real: jax.Array) -> tuple[GANState, Metrics]:
+    real = datasets.to_model_range(real)
     key = jax.random.fold_in(state.rng, state.step)
     g_key, d_key, aug_key = jax.random.split(key, 3)
     g = state.g

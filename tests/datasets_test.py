@@ -76,6 +76,19 @@ def test_tfds_array_record_is_read_without_tensorflow_and_trains(tfds_dir, tmp_p
   assert int(state.step) == 4
 
 
+def test_image_batches_are_bytes_scaled_alike_on_host_and_device(tfds_dir):
+  data = datasets.load_dataset(dict(name="tfds:tiny_shapes", image_size=16, channels=1,
+                                    data_dir=tfds_dir), jax.random.PRNGKey(0))
+  batch = data.global_batch(0, 8)
+  assert batch.dtype == np.uint8 and batch.shape == (8, 16, 16, 1)
+  every_level = np.arange(256, dtype=np.uint8).reshape(16, 16, 1)
+  on_host = datasets.to_model_range(every_level)
+  on_device = np.asarray(jax.jit(datasets.to_model_range)(every_level))
+  assert on_host.dtype == on_device.dtype == np.float32
+  assert on_host[0, 0, 0] == -1.0 and on_host[-1, -1, 0] == 1.0
+  np.testing.assert_allclose(on_device, on_host, rtol=0, atol=2e-7)  # XLA may fuse to FMA
+
+
 def test_unprepared_tfds_data_set_says_how_to_prepare(tmp_path):
   config = dict(name="tfds:mnist", image_size=32, channels=1, data_dir=str(tmp_path))
   with pytest.raises(ConfigError, match=r"dataset.name='tfds:mnist'.*python -m "

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import sharding, steps, train
+from squeezegan_jax import datasets, sharding, steps, train
 from squeezegan_jax.losses import LOSSES
 from squeezegan_jax.models import DISCRIMINATORS, GENERATORS
 from tests.helpers import tiny_config
@@ -80,6 +80,19 @@ def test_eight_devices_match_one_device():
   for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(eight)):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
   np.testing.assert_allclose(history_one[-1]["d_loss"], history_eight[-1]["d_loss"], rtol=1e-4)
+
+
+def test_a_byte_batch_trains_as_its_host_scaled_floats():
+  config = tiny_config()
+  mesh = _one_device()
+  _, generator, state = train.setup(config, mesh)
+  step_fn = steps.make_train_step(config, generator.latent_dim, mesh)
+  images = jax.random.randint(jax.random.PRNGKey(5), (1, 16, 16, 16, 1), 0, 256)
+  images = np.asarray(images, np.uint8)
+  from_bytes = jax.device_get(step_fn(jax.tree.map(np.copy, state), images)[1])
+  from_floats = jax.device_get(step_fn(state, datasets.to_model_range(images))[1])
+  for name, value in from_floats.items():
+    np.testing.assert_allclose(from_bytes[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_ema_decay_warms_up():
