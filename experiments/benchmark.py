@@ -1,7 +1,7 @@
 """Times the compiled GAN iteration, optionally against PyTorch on the same device.
 
 python experiments/benchmark.py --config=configs/dcgan64.py [--batch_size=64] [--steps=20]
-    [--reference=torch] [--dtype=float32|bfloat16] [--json]
+    [--rounds=4] [--reference=torch] [--dtype=float32|bfloat16] [--json]
 
 The iteration is the pytorch/examples one: one D update on real and fake, one G update
 (n_disc=1, no augmentation, no penalty). Real data is random and already on the device, so
@@ -11,7 +11,9 @@ GPU/TPU, the process's peak RSS on CPU), FLOPs per iteration from XLA's cost ana
 step lowered for the CPU, and MFU against the device's peak (GPUs/TPUs listed in
 PEAK_FLOPS). With --reference=torch the PyTorch twin of the same networks
 (experiments/torch_reference.py, the `bench` extra) runs on the same device in the same
-process; bf16 there means autocast plus channels_last.
+process; bf16 there means autocast plus channels_last, and the two take turns in --rounds
+blocks of steps (the order flipping each round), so drift in the machine's speed hits both:
+the ratio is of the medians over all steps, and `ratio_by_round` gives each block's.
 """
 
 import json
@@ -20,6 +22,7 @@ import resource
 import statistics
 import sys
 import time
+from typing import Callable
 
 import jax
 from absl import flags
@@ -33,6 +36,8 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", "configs/dcgan64.py", "Config to benchmark.")
 flags.DEFINE_integer("batch_size", None, "Global batch size (default: the config's).")
 flags.DEFINE_integer("steps", 20, "Timed iterations (after 3 warm-up ones).")
+flags.DEFINE_integer("rounds", 4, "Blocks the timed iterations are split into; with a "
+                     "reference, JAX and PyTorch take turns block by block.")
 flags.DEFINE_enum("dtype", None, ["float32", "bfloat16"], "Compute dtype (default: config's).")
 flags.DEFINE_enum("reference", "", ["", "torch"], "Also time the PyTorch twin.")
 flags.DEFINE_bool("json", False, "Print one JSON object.")
@@ -59,17 +64,30 @@ def _peak_bytes() -> int:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _median_ms(step_once, synchronize, count: int) -> float:
-  for _ in range(WARMUP):
-    step_once()
-  synchronize()
-  times = []
-  for _ in range(count):
-    start = time.perf_counter()
-    step_once()
+def _timed_rounds(runners: dict, steps: int, rounds: int) -> dict[str, list[list[float]]]:
+  """Per-step wall times (ms) of each runner's steps, in `rounds` alternating blocks.
+
+  Each runner is (step_once, synchronize). After WARMUP steps each, the runners take turns
+  (the order flips every round), so a machine whose speed drifts during the run slows
+  every runner alike and the per-round ratios show how much that moved them.
+  """
+  for step_once, synchronize in runners.values():
+    for _ in range(WARMUP):
+      step_once()
     synchronize()
-    times.append(time.perf_counter() - start)
-  return 1e3 * statistics.median(times)
+  per_round = [steps // rounds + (r < steps % rounds) for r in range(rounds)]
+  times = {name: [] for name in runners}
+  for r, count in enumerate(per_round):
+    for name in (list(runners) if r % 2 == 0 else list(runners)[::-1]):
+      step_once, synchronize = runners[name]
+      block = []
+      for _ in range(count):
+        start = time.perf_counter()
+        step_once()
+        synchronize()
+        block.append(1e3 * (time.perf_counter() - start))
+      times[name].append(block)
+  return times
 
 
 def step_flops(config, latent_dim: int, state, real) -> float:
@@ -88,7 +106,8 @@ def step_flops(config, latent_dim: int, state, real) -> float:
   return float((cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"])
 
 
-def benchmark_jax(config) -> dict:
+def prepare_jax(config) -> tuple[dict, tuple]:
+  """The compiled step's static figures (compile time, FLOPs), and its runner."""
   mesh = sharding.make_mesh()
   _, generator, state = train.setup(config, mesh)
   shape = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
@@ -105,17 +124,14 @@ def benchmark_jax(config) -> dict:
   def step_once():
     holder["state"], holder["metrics"] = compiled(holder["state"], real)
 
-  step_ms = _median_ms(step_once, lambda: jax.block_until_ready(holder["metrics"]), FLAGS.steps)
-  peak = _peak_flops(config.dtype)
-  return {"device": jax.devices()[0].device_kind, "devices": jax.device_count(),
+  info = {"device": jax.devices()[0].device_kind, "devices": jax.device_count(),
           "batch_size": config.batch_size, "dtype": config.dtype, "compile_s": compile_s,
-          "step_ms": step_ms, "img_per_s": config.batch_size / step_ms * 1e3,
-          "flops_per_step": flops, "tflops_per_s": flops / step_ms * 1e-9,
-          "mfu": None if peak is None else flops / (step_ms * 1e-3) / peak,
-          "peak_bytes": _peak_bytes()}
+          "flops_per_step": flops}
+  return info, (step_once, lambda: jax.block_until_ready(holder["metrics"]))
 
 
-def benchmark_torch(config) -> dict:
+def prepare_torch(config) -> tuple[dict, tuple, Callable[[], int | None]]:
+  """The PyTorch twin (same parameter counts, checked), its runner, and its peak memory."""
   import torch  # pylint: disable=import-outside-toplevel
   import torch_reference  # pylint: disable=import-outside-toplevel
   counts = summary.summarize(config)
@@ -125,11 +141,9 @@ def benchmark_torch(config) -> dict:
   gan = torch_reference.TorchGAN(config, shape, counts, device, config.dtype == "bfloat16")
   if device == "cuda":
     torch.cuda.reset_peak_memory_stats()
-  step_ms = _median_ms(gan.step, gan.synchronize, FLAGS.steps)
-  return {"torch_version": torch.__version__, "torch_device": device,
-          "torch_step_ms": step_ms, "torch_img_per_s": config.batch_size / step_ms * 1e3,
-          "torch_peak_bytes": int(torch.cuda.max_memory_allocated()) if device == "cuda"
-                              else None}
+  peak = lambda: int(torch.cuda.max_memory_allocated()) if device == "cuda" else None
+  return {"torch_version": torch.__version__, "torch_device": device}, (gan.step,
+                                                                        gan.synchronize), peak
 
 
 def main(argv: list[str]) -> None:
@@ -142,15 +156,33 @@ def main(argv: list[str]) -> None:
     config.batch_size = FLAGS.batch_size
   if FLAGS.dtype:
     config.dtype = FLAGS.dtype
-  result = {"config": os.path.basename(FLAGS["config"].config_filename),
-            **benchmark_jax(config)}
+  info, jax_runner = prepare_jax(config)
+  result = {"config": os.path.basename(FLAGS["config"].config_filename), **info}
+  runners = {"jax": jax_runner}
   if FLAGS.reference == "torch":
-    result.update(benchmark_torch(config))
+    torch_info, runners["torch"], torch_peak = prepare_torch(config)
+    result.update(torch_info)
+  times = _timed_rounds(runners, FLAGS.steps, max(1, min(FLAGS.rounds, FLAGS.steps)))
+  median = {name: statistics.median(t for block in blocks for t in block)
+            for name, blocks in times.items()}
+  peak = _peak_flops(config.dtype)
+  result.update(step_ms=median["jax"], img_per_s=config.batch_size / median["jax"] * 1e3,
+                tflops_per_s=result["flops_per_step"] / median["jax"] * 1e-9,
+                mfu=None if peak is None else result["flops_per_step"] / (median["jax"] * 1e-3)
+                / peak, peak_bytes=_peak_bytes())
+  if FLAGS.reference == "torch":
+    result.update(torch_step_ms=median["torch"],
+                  torch_img_per_s=config.batch_size / median["torch"] * 1e3,
+                  torch_peak_bytes=torch_peak())
     result["ratio"] = result["img_per_s"] / result["torch_img_per_s"]
+    result["ratio_by_round"] = [statistics.median(theirs) / statistics.median(ours)
+                                for ours, theirs in zip(times["jax"], times["torch"])]
   if FLAGS.json:
     print(json.dumps(result))
     return
   for key, value in result.items():
+    if isinstance(value, list):
+      value = " ".join(f"{v:.3g}" for v in value)
     print(f"{key:<18} {value:.4g}" if isinstance(value, float) else f"{key:<18} {value}")
 
 

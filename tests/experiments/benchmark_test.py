@@ -29,9 +29,29 @@ def test_benchmark_reports_the_step():
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs the bench extra")
 def test_benchmark_with_torch_reference_reports_the_ratio():
-  report = _benchmark("--reference=torch")
+  report = _benchmark("--reference=torch", "--steps=3", "--rounds=2")
   assert report["torch_img_per_s"] > 0
   assert report["ratio"] == pytest.approx(report["img_per_s"] / report["torch_img_per_s"])
+  assert len(report["ratio_by_round"]) == 2 and all(r > 0 for r in report["ratio_by_round"])
+
+
+def test_runners_take_turns_with_the_order_flipping_each_round():
+  code = """
+import sys
+sys.path.insert(0, "experiments")
+import benchmark
+log = []
+runner = lambda name: (lambda: log.append(name), lambda: None)
+times = benchmark._timed_rounds({"jax": runner("jax"), "torch": runner("torch")}, 5, 3)
+print([len(block) for block in times["jax"]], [len(block) for block in times["torch"]])
+print("".join(name[0] for name in log))
+"""
+  result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  counts, order = result.stdout.split("\n")[:2]
+  assert counts == "[2, 2, 1] [2, 2, 1]"
+  assert order == "jjjttt" + "jjtt" + "ttjj" + "jt"  # warm-up, then three rounds
 
 
 def test_flops_come_from_a_cpu_lowering_of_the_step_that_runs():
