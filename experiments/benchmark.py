@@ -35,9 +35,9 @@ from squeezegan_jax import cli, sharding, steps, summary, train  # noqa: E402
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", "configs/dcgan64.py", "Config to benchmark.")
 flags.DEFINE_integer("batch_size", None, "Global batch size (default: the config's).")
-flags.DEFINE_integer("steps", 20, "Timed iterations (after 3 warm-up ones).")
+flags.DEFINE_integer("steps", 20, "Timed iterations (after 3 warm-up ones).", lower_bound=1)
 flags.DEFINE_integer("rounds", 4, "Blocks the timed iterations are split into; with a "
-                     "reference, JAX and PyTorch take turns block by block.")
+                     "reference, JAX and PyTorch take turns block by block.", lower_bound=1)
 flags.DEFINE_enum("dtype", None, ["float32", "bfloat16"], "Compute dtype (default: config's).")
 flags.DEFINE_enum("reference", "", ["", "torch"], "Also time the PyTorch twin.")
 flags.DEFINE_bool("json", False, "Print one JSON object.")
@@ -162,7 +162,7 @@ def main(argv: list[str]) -> None:
   if FLAGS.reference == "torch":
     torch_info, runners["torch"], torch_peak = prepare_torch(config)
     result.update(torch_info)
-  times = _timed_rounds(runners, FLAGS.steps, max(1, min(FLAGS.rounds, FLAGS.steps)))
+  times = _timed_rounds(runners, FLAGS.steps, min(FLAGS.rounds, FLAGS.steps))
   median = {name: statistics.median(t for block in blocks for t in block)
             for name, blocks in times.items()}
   peak = _peak_flops(config.dtype)

@@ -82,3 +82,11 @@ print(len(jax.devices()), benchmark.step_flops(config, latent_dim, state, real) 
   assert result.returncode == 0, result.stderr[-3000:]
   devices, ratio = result.stdout.split()
   assert int(devices) == 8 and float(ratio) == pytest.approx(1.0, rel=0.05)
+
+
+@pytest.mark.parametrize("flag", ["--steps=0", "--rounds=0"])
+def test_a_count_below_one_is_one_line(flag):
+  result = subprocess.run([sys.executable, "experiments/benchmark.py", flag], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+  assert result.returncode == 2 and "Traceback" not in result.stderr
+  assert f"error: flag {flag}: 0 is not a positive integer" in result.stderr
