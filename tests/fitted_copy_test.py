@@ -7,8 +7,9 @@ import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import datasets, fitted_copy, image_sources, synthetic
+from squeezegan_jax import datasets, fitted_copy, image_sources
 from squeezegan_jax.errors import ConfigError
+from tests.helpers import write_noise_tfds
 
 SHAPE = (8, 8, 3)
 
@@ -16,11 +17,7 @@ SHAPE = (8, 8, 3)
 @pytest.fixture()
 def tfds_dir(tmp_path):
   """60 train and 15 test 10x14 colour JPEGs of random pixels, 5 labels."""
-  images = np.asarray(jax.random.randint(jax.random.PRNGKey(0), (75, 10, 14, 3), 0, 256),
-                      np.uint8)
-  synthetic.write_tfds(str(tmp_path), "noise_jpegs", images, np.arange(75) % 5,
-                       encoding="jpeg")
-  return str(tmp_path)
+  return write_noise_tfds(str(tmp_path), "noise_jpegs", (75, 10, 14, 3), 5, encoding="jpeg")
 
 
 def _opener(tfds_dir, split="train"):

@@ -4,8 +4,11 @@ import os
 import subprocess
 import sys
 
+import jax
 import ml_collections
+import numpy as np
 
+from squeezegan_jax import synthetic
 from squeezegan_jax.config_lib import base_config, model_section
 
 TINY_FIRE = dict(base_e=8, incr_e=8, freq=1)
@@ -45,3 +48,13 @@ def run_cli(module: str, *args: str, env: dict | None = None) -> subprocess.Comp
   """`python -m module args...` from the repository root, output captured."""
   return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
                         text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def write_noise_tfds(data_dir: str, name: str, shape: tuple[int, int, int, int], classes: int,
+                     seed: int = 0, encoding: str = "png") -> str:
+  """Prepares `name` in data_dir: shape[0] images of random pixels (the last 20% the test
+  split), labels cycling over `classes`. Returns data_dir."""
+  images = np.asarray(jax.random.randint(jax.random.PRNGKey(seed), shape, 0, 256), np.uint8)
+  synthetic.write_tfds(data_dir, name, images, np.arange(shape[0]) % classes,
+                       encoding=encoding)
+  return data_dir

@@ -7,18 +7,16 @@ import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import datasets, parallel_reader, synthetic
+from squeezegan_jax import datasets, parallel_reader
 from squeezegan_jax.errors import ConfigError
+from tests.helpers import write_noise_tfds
 
 
 @pytest.fixture(scope="module")
 def tfds_dir(tmp_path_factory):
   """60 train and 15 test 10x14 colour images of random pixels, 5 labels."""
-  data_dir = str(tmp_path_factory.mktemp("tfds"))
-  images = np.asarray(jax.random.randint(jax.random.PRNGKey(0), (75, 10, 14, 3), 0, 256),
-                      np.uint8)
-  synthetic.write_tfds(data_dir, "noise_images", images, np.arange(75) % 5)
-  return data_dir
+  return write_noise_tfds(str(tmp_path_factory.mktemp("tfds")), "noise_images",
+                          (75, 10, 14, 3), 5)
 
 
 def test_worker_processes_read_the_same_batches(tfds_dir, monkeypatch):

@@ -1,22 +1,18 @@
 """prepare_data writes fitted copies of an already prepared set, decoding in workers."""
 
-import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import fitted_copy, image_sources, prepare_data, synthetic
+from squeezegan_jax import fitted_copy, image_sources, prepare_data
 from squeezegan_jax.errors import ConfigError
-from tests.helpers import run_cli
+from tests.helpers import run_cli, write_noise_tfds
 
 
 @pytest.fixture(scope="module")
 def tfds_dir(tmp_path_factory):
   """40 train and 10 test 12x9 grey PNGs, 4 labels."""
-  data_dir = str(tmp_path_factory.mktemp("tfds"))
-  images = np.asarray(jax.random.randint(jax.random.PRNGKey(1), (50, 12, 9, 1), 0, 256),
-                      np.uint8)
-  synthetic.write_tfds(data_dir, "grey_images", images, np.arange(50) % 4)
-  return data_dir
+  return write_noise_tfds(str(tmp_path_factory.mktemp("tfds")), "grey_images", (50, 12, 9, 1),
+                          4, seed=1)
 
 
 def test_cli_writes_both_splits_as_the_source_reads_them(tfds_dir):
