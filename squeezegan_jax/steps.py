@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh
 
-from squeezegan_jax import augment, datasets, losses, penalties, sharding
+from squeezegan_jax import augment, compilation, datasets, losses, penalties, sharding
 from squeezegan_jax.state import GANState, ModelState
 
 Metrics = dict[str, jax.Array]
@@ -125,13 +125,13 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     return new_state, metrics
 
   replicated = sharding.replicated(mesh)
-  return jax.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh, batch_axis=1)),
+  return compilation.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh, batch_axis=1)),
                  out_shardings=(replicated, replicated), donate_argnums=0)
 
 
 def make_sampler(generator: nn.Module) -> Callable[[Any, jax.Array], jax.Array]:
   """jitted sample(variables, z): a generator (the EMA one, for evaluation) in eval mode."""
-  return jax.jit(functools.partial(_sample, generator))
+  return compilation.jit(functools.partial(_sample, generator))
 
 
 def _sample(generator: nn.Module, variables: Any, z: jax.Array) -> jax.Array:

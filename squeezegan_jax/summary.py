@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from absl import flags
 from ml_collections import config_flags
 
-from squeezegan_jax import cli, config_lib, datasets
+from squeezegan_jax import cli, compilation, config_lib, datasets
 from squeezegan_jax.models import build_discriminator, build_generator
 
 FLAGS = flags.FLAGS
@@ -25,7 +25,7 @@ def count_params(params: Any) -> int:
 
 def forward_flops(model: nn.Module, variables: Any, x: jax.Array) -> float:
   """FLOPs of one eval-mode forward pass on x, as XLA's cost analysis counts them."""
-  compiled = jax.jit(lambda v, inputs: model.apply(v, inputs, train=False)).lower(
+  compiled = compilation.jit(lambda v, inputs: model.apply(v, inputs, train=False)).lower(
       variables, x).compile()
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost

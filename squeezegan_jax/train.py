@@ -12,7 +12,7 @@ import ml_collections
 import numpy as np
 
 from squeezegan_jax import checkpoints as checkpoints_lib
-from squeezegan_jax import config_lib, datasets, images, sharding, steps
+from squeezegan_jax import compilation, config_lib, datasets, images, sharding, steps
 from squeezegan_jax.errors import ConfigError, TrainingDiverged
 from squeezegan_jax.evaluation.evaluator import Evaluator, generate
 from squeezegan_jax.metric_writers import MetricWriter
@@ -91,7 +91,7 @@ def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
   dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
   generator = build_generator(config.generator, shape, config.dtype)
   discriminator = build_discriminator(config.discriminator, shape, config.dtype)
-  init = jax.jit(functools.partial(create_gan_state, generator, discriminator, shape,
+  init = compilation.jit(functools.partial(create_gan_state, generator, discriminator, shape,
                                    config.optimizer), out_shardings=sharding.replicated(mesh))
   return dataset, generator, init(stream_key(config.seed, MODEL_STREAM))
 

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from squeezegan_jax import compilation
 from squeezegan_jax.errors import ConfigError
 
 FEATURE_DIM = 2048
@@ -212,7 +213,7 @@ class InceptionFeatures:
       raise ConfigError("inception_weights", weights_path, "a readable .npz weights file",
                         str(error)) from None
     self._batch = batch
-    self._apply = jax.jit(FIDInceptionV3().apply)
+    self._apply = compilation.jit(FIDInceptionV3().apply)
 
   def features(self, images: np.ndarray) -> np.ndarray:
     out = []
