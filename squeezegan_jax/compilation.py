@@ -37,6 +37,11 @@ def compiler_options() -> dict[str, str]:
   return options
 
 
+def eigen_convolutions() -> bool:
+  """Whether compiler_options() moves convolutions off YNNPACK (to Eigen) here."""
+  return bool(compiler_options())
+
+
 def jit(fun: Callable[..., Any], **kwargs: Any) -> Any:
   """jax.jit(fun, **kwargs) compiled with compiler_options()."""
   return jax.jit(fun, compiler_options=compiler_options(), **kwargs)

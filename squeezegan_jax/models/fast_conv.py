@@ -1,13 +1,14 @@
 """Convolutions whose gradients are fast on XLA's CPU backend.
 
-XLA's CPU backend computes a convolution's kernel gradient as another convolution, over the
-batch, that runs 3-40x slower than the same arithmetic as matrix products (measured at batch
-64: a 3x3 16->64 conv at 32x32 took 325-510 ms against 54-67 ms; the Fire and DCGAN steps
-spent 70% of their time there). Here the kernel gradient is one matrix product per kernel
-tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap (and strided), a 1x1
-convolution is a matrix product outright, and a strided conv's input gradient (a transposed
-conv) is one stride-1 correlation of the space-to-depth form where the kernel is a whole
-multiple of the stride, else one stride-1 conv per output phase. Same values to float
+A strided conv's input gradient (a transposed conv) is one stride-1 correlation of the
+space-to-depth form where the kernel is a whole multiple of the stride, else one stride-1
+conv per output phase, and a 1x1 convolution is a matrix product outright. Where
+convolutions run on YNNPACK (jaxlib's default, unless compilation.jit moved them to Eigen),
+XLA's kernel gradient, a convolution over the batch, runs 3-40x slower than the same
+arithmetic as matrix products (batch 64: a 3x3 16->64 conv at 32x32 took 325-510 ms against
+54-67 ms), so there it is one matrix product per kernel tap, dW[i, j] = X_ij^T dY, where X_ij
+is the input shifted by the tap (and strided). On Eigen, XLA's own kernel gradient is the
+faster one (1.2-3.4x the taps on DCGAN's and Fire's large layers). Same values to float
 rounding, same parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
 """
 
@@ -18,6 +19,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 from jax import lax
+
+from squeezegan_jax import compilation
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
 # Below this many output channels, a tap's product (a long, 1-7 column matrix) is slower
@@ -45,11 +48,12 @@ def kernel_gradient(x: jax.Array, cotangent: jax.Array, kernel: jax.Array,
                     strides: Sequence[int], padding: Sequence[tuple[int, int]]) -> jax.Array:
   """The gradient of conv(x, kernel) (NHWC, HWIO) with respect to the kernel.
 
-  One product per tap on CPU where that is faster, XLA's own gradient otherwise.
+  One product per tap where convolutions run on YNNPACK and that is faster, XLA's own
+  gradient otherwise.
   """
   macs = cotangent.size * kernel.size // kernel.shape[-1]
-  if (jax.default_backend() != "cpu" or cotangent.shape[-1] < MIN_TAP_CHANNELS
-      or macs < MIN_TAP_MACS):
+  if (jax.default_backend() != "cpu" or compilation.eigen_convolutions()
+      or cotangent.shape[-1] < MIN_TAP_CHANNELS or macs < MIN_TAP_MACS):
     _, kernel_vjp = jax.vjp(lambda w: plain_conv(x, w, strides, padding), kernel)
     return kernel_vjp(cotangent)[0]
   kernel_h, kernel_w, in_channels, out_channels = kernel.shape

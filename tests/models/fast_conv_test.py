@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from jax import lax
 
+from squeezegan_jax import compilation
 from squeezegan_jax.models import fast_conv
 from squeezegan_jax.models.layers import ConvNormAct
 
@@ -22,8 +23,10 @@ CASES = [((4, 9, 9, 5), (3, 3, 5, 16), (1, 1), "SAME"),
 
 @pytest.fixture
 def taps_everywhere(monkeypatch):
-  """Takes the tap-wise kernel gradient at any size (it is skipped below MIN_TAP_MACS)."""
+  """Takes the tap-wise kernel gradient at any size, as where convolutions run on YNNPACK
+  (it is skipped below MIN_TAP_MACS and where they run on Eigen)."""
   monkeypatch.setattr(fast_conv, "MIN_TAP_MACS", 0)
+  monkeypatch.setattr(compilation, "eigen_convolutions", lambda: False)
 
 
 def _inputs(shape, kernel_shape):
@@ -81,11 +84,25 @@ def test_cpu_takes_the_fast_path():
   assert "custom_vjp_call" in _primitives(ConvNormAct(16, (3, 3)), x)
 
 
-def test_small_kernel_gradients_stay_with_lax():
-  x, kernel = _inputs((2, 8, 8, 4), (3, 3, 4, 16))
-  cotangent = jnp.ones((2, 8, 8, 16))
-  jaxpr = str(jax.make_jaxpr(fast_conv.kernel_gradient, static_argnums=(3, 4))(
+def _kernel_gradient_primitives(shape, kernel_shape):
+  x, kernel = _inputs(shape, kernel_shape)
+  cotangent = jnp.ones((*shape[:3], kernel_shape[-1]))
+  jax.clear_caches()  # the path depends on patched settings, not on the traced arguments
+  return str(jax.make_jaxpr(fast_conv.kernel_gradient, static_argnums=(3, 4))(
       x, cotangent, kernel, (1, 1), ((1, 1), (1, 1))))
+
+
+def test_small_kernel_gradients_stay_with_lax(monkeypatch):
+  monkeypatch.setattr(compilation, "eigen_convolutions", lambda: False)
+  jaxpr = _kernel_gradient_primitives((2, 8, 8, 4), (3, 3, 4, 16))
+  assert "dot_general" not in jaxpr and "conv_general_dilated" in jaxpr
+  large = _kernel_gradient_primitives((64, 32, 32, 32), (3, 3, 32, 64))
+  assert large.count("dot_general") == 9 and "conv_general_dilated" not in large
+
+
+def test_kernel_gradients_stay_with_lax_where_convolutions_run_on_eigen(monkeypatch):
+  monkeypatch.setattr(compilation, "eigen_convolutions", lambda: True)
+  jaxpr = _kernel_gradient_primitives((64, 32, 32, 32), (3, 3, 32, 64))
   assert "dot_general" not in jaxpr and "conv_general_dilated" in jaxpr
 
 
