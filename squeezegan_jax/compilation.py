@@ -1,8 +1,9 @@
 """jax.jit with the XLA options that make this project's networks fast on CPU.
 
 jaxlib's CPU backend hands convolutions, matrix products and reductions to YNNPACK. On the
-convolutions here Eigen's own kernels are faster (batch 64, 4x4 stride-2 convs: 31-37 ms
-against 44-63 ms at 16x16 and 8x8; the FID Inception network 2.1x faster), while YNNPACK
+convolutions here Eigen's own kernels are faster (batch 64, 4x4 stride-2 convs: 32-39 ms
+against 55-62 ms at 8x8, 31-52 against 44-63 at 16x16; the FID Inception network 2.1x
+faster), while YNNPACK
 stays better at products and reductions (without it BatchNorm's statistics took 10x longer).
 So on CPU the train step, sampler, summaries and Inception keep YNNPACK for products and
 reductions only. The digits classifier keeps the defaults: it is trained, so its kernels
