@@ -125,8 +125,9 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     return new_state, metrics
 
   replicated = sharding.replicated(mesh)
-  return compilation.jit(step, in_shardings=(replicated, sharding.batch_sharded(mesh, batch_axis=1)),
-                 out_shardings=(replicated, replicated), donate_argnums=0)
+  return compilation.jit(step,
+                         in_shardings=(replicated, sharding.batch_sharded(mesh, batch_axis=1)),
+                         out_shardings=(replicated, replicated), donate_argnums=0)
 
 
 def make_sampler(generator: nn.Module) -> Callable[[Any, jax.Array], jax.Array]:

@@ -92,7 +92,8 @@ def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
   generator = build_generator(config.generator, shape, config.dtype)
   discriminator = build_discriminator(config.discriminator, shape, config.dtype)
   init = compilation.jit(functools.partial(create_gan_state, generator, discriminator, shape,
-                                   config.optimizer), out_shardings=sharding.replicated(mesh))
+                                           config.optimizer),
+                         out_shardings=sharding.replicated(mesh))
   return dataset, generator, init(stream_key(config.seed, MODEL_STREAM))
 
 

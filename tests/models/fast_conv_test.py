@@ -92,7 +92,7 @@ def _kernel_gradient_primitives(shape, kernel_shape):
       x, cotangent, kernel, (1, 1), ((1, 1), (1, 1))))
 
 
-def test_small_kernel_gradients_stay_with_lax(monkeypatch):
+def test_with_ynnpack_convolutions_only_large_kernel_gradients_take_the_taps(monkeypatch):
   monkeypatch.setattr(compilation, "eigen_convolutions", lambda: False)
   jaxpr = _kernel_gradient_primitives((2, 8, 8, 4), (3, 3, 4, 16))
   assert "dot_general" not in jaxpr and "conv_general_dilated" in jaxpr
