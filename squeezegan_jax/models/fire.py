@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.errors import ConfigError
-from squeezegan_jax.models.layers import ConvNormAct
+from squeezegan_jax.models.layers import ConvNormAct, upsample2x
 
 
 class FireWidths(NamedTuple):
@@ -74,12 +74,19 @@ class Fire(nn.Module):
   The squeeze layer bottlenecks the input so the 3x3 filters, nine times the cost of 1x1,
   see few channels. `bypass` adds SqueezeNet's simple residual (a 1x1 projection when the
   channel counts differ, the paper's complex bypass).
+
+  `upsample_input` is the same block applied to the input upsampled 2x (nearest). The
+  upsampling is done after the squeeze and the projection: a 1x1 conv, its normalization
+  (a replicated map has the same statistics) and the activation act on each pixel alone,
+  so they commute with it, and at half resolution they do a quarter of the work on a map
+  that is then far narrower to copy.
   """
 
   widths: FireWidths
   norm: str = "none"
   activation: str = "relu"
   bypass: bool = False
+  upsample_input: bool = False
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -88,7 +95,7 @@ class Fire(nn.Module):
     squeeze, expand1x1, expand3x3 = self.widths
     common = dict(norm=self.norm, activation=self.activation, dtype=self.dtype,
                   param_dtype=self.param_dtype)
-    squeezed = ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train)
+    squeezed = self._upsampled(ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train))
     out = jnp.concatenate([
         ConvNormAct(expand1x1, (1, 1), name="expand1x1", **common)(squeezed, train),
         ConvNormAct(expand3x3, (3, 3), name="expand3x3", **common)(squeezed, train),
@@ -100,5 +107,8 @@ class Fire(nn.Module):
       shortcut = ConvNormAct(out.shape[-1], (1, 1), norm=self.norm, activation=None,
                              dtype=self.dtype, param_dtype=self.param_dtype,
                              name="bypass")(x, train)
-    return out + shortcut
+    return out + self._upsampled(shortcut)
+
+  def _upsampled(self, x: jax.Array) -> jax.Array:
+    return upsample2x(x, "nearest") if self.upsample_input else x
 

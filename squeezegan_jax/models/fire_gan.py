@@ -6,12 +6,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.models.conv_transpose import ConvTranspose
 from squeezegan_jax.models.fast_conv import Conv
 from squeezegan_jax.models.fire import Fire, FireWidths
-from squeezegan_jax.models.layers import (ConvNormAct, activation_fn, normalize, pool2x,
-                                          resolution_stages, upsample2x)
+from squeezegan_jax.models.layers import (UPSAMPLE_MODES, ConvNormAct, activation_fn,
+                                          normalize, pool2x, resolution_stages, upsample2x)
 
 
 class FireGenerator(nn.Module):
@@ -35,6 +35,7 @@ class FireGenerator(nn.Module):
 
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
+    check_choice("upsample", self.upsample, UPSAMPLE_MODES)
     stages = resolution_stages(self.output_shape)
     blocks_per_stage = len(self.widths) // stages
     common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
@@ -47,11 +48,12 @@ class FireGenerator(nn.Module):
       if self.upsample == "transposed":
         x = ConvTranspose(x.shape[-1], name=f"up{stage}", **common)(x)
         x = activation_fn(self.activation)(normalize(x, self.norm, train, **common))
-      else:
+      elif self.upsample == "bilinear":
         x = upsample2x(x, self.upsample)
-      for _ in range(blocks_per_stage):
+      for block in range(blocks_per_stage):
+        # Nearest upsampling happens inside the stage's first block, after its squeeze.
         x = Fire(next(blocks), norm=self.norm, activation=self.activation, bypass=self.bypass,
-                 **common)(x, train)
+                 upsample_input=block == 0 and self.upsample == "nearest", **common)(x, train)
     x = Conv(self.output_shape[-1], (3, 3), name="to_image", **common)(x)
     return jnp.tanh(x.astype(jnp.float32))
 

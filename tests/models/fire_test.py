@@ -8,6 +8,7 @@ import pytest
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models.fire import (Fire, FireWidths, explicit_widths, fire_param_count,
                                         squeezenet_widths)
+from squeezegan_jax.models.layers import upsample2x
 
 
 def _count(tree):
@@ -18,7 +19,8 @@ def _count(tree):
                                                 (96, FireWidths(16, 64, 64)),
                                                 (7, FireWidths(3, 5, 11))])
 def test_param_count_matches_hand_formula(in_channels, widths):
-  variables = Fire(widths).init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, in_channels)))
+  variables = jax.eval_shape(Fire(widths).init, jax.random.PRNGKey(0),
+                             jnp.zeros((1, 8, 8, in_channels)))
   assert _count(variables["params"]) == fire_param_count(in_channels, widths)
 
 
@@ -26,7 +28,7 @@ def test_output_is_concat_of_reference_convolutions():
   widths = FireWidths(4, 6, 10)
   x = jax.random.normal(jax.random.PRNGKey(1), (2, 9, 9, 5))
   fire = Fire(widths)
-  variables = fire.init(jax.random.PRNGKey(2), x)
+  variables = jax.jit(fire.init)(jax.random.PRNGKey(2), x)
   p = variables["params"]
   # Non-zero biases so the test sees them.
   p = jax.tree.map(lambda a: a + 0.1 if a.ndim == 1 else a, p)
@@ -39,7 +41,7 @@ def test_output_is_concat_of_reference_convolutions():
   squeezed = conv(x, p["squeeze"], "VALID")
   expected = jnp.concatenate([conv(squeezed, p["expand1x1"], "VALID"),
                               conv(squeezed, p["expand3x3"], ((1, 1), (1, 1)))], axis=-1)
-  actual = fire.apply({"params": p}, x)
+  actual = jax.jit(fire.apply)({"params": p}, x)
   assert actual.shape == (2, 9, 9, 16)
   np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
@@ -47,11 +49,41 @@ def test_output_is_concat_of_reference_convolutions():
 def test_bypass_adds_identity_or_projection():
   x = jax.random.normal(jax.random.PRNGKey(0), (1, 4, 4, 8))
   same = Fire(FireWidths(2, 4, 4), bypass=True)
-  v = same.init(jax.random.PRNGKey(1), x)
-  plain = Fire(FireWidths(2, 4, 4)).apply(v, x)
-  np.testing.assert_allclose(same.apply(v, x), plain + x, rtol=1e-6)
+  v = jax.jit(same.init)(jax.random.PRNGKey(1), x)
+  plain = jax.jit(Fire(FireWidths(2, 4, 4)).apply)(v, x)
+  np.testing.assert_allclose(jax.jit(same.apply)(v, x), plain + x, rtol=1e-6)
   projected = Fire(FireWidths(2, 4, 6), bypass=True)
-  assert "bypass" in projected.init(jax.random.PRNGKey(1), x)["params"]
+  assert "bypass" in jax.eval_shape(projected.init, jax.random.PRNGKey(1), x)["params"]
+
+
+@pytest.mark.parametrize("widths,norm", [
+    (FireWidths(3, 4, 4), "batch"),  # identity bypass
+    (FireWidths(3, 5, 7), "none"),  # the rest: projected bypass
+    (FireWidths(3, 5, 7), "batch"),
+    (FireWidths(3, 5, 7), "layer"),
+    (FireWidths(3, 5, 7), "spectral")])
+def test_upsampling_after_the_squeeze_is_upsampling_the_input(widths, norm):
+  # Train mode, so batch statistics and spectral norm's power iteration take part.
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 4, 4, 8)) + 0.5
+  variables = jax.jit(Fire(widths, norm=norm, bypass=True).init)(jax.random.PRNGKey(1), x)
+  params = jax.tree.map(lambda a: a + 0.1 if a.ndim == 1 else a, variables["params"])
+  rest = {k: v for k, v in variables.items() if k != "params"}
+
+  def run(upsample_input):
+    def loss(p, inputs):
+      if not upsample_input:
+        inputs = upsample2x(inputs, "nearest")
+      out, updates = Fire(widths, norm=norm, bypass=True, upsample_input=upsample_input).apply(
+          {"params": p, **rest}, inputs, train=True, mutable=list(rest))
+      return jnp.sum(jnp.sin(out)), (out, updates)
+    return jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(params, x)
+
+  # One program for both, so the test compiles once.
+  ((_, actual), actual_grads), ((_, expected), expected_grads) = jax.jit(
+      lambda: (run(True), run(False)))()
+  assert actual[0].shape == (3, 8, 8, widths.out_channels)
+  jax.tree.map(lambda a, e: np.testing.assert_allclose(a, e, rtol=2e-4, atol=2e-5),
+               (actual, actual_grads), (expected, expected_grads))
 
 
 def test_squeezenet_width_rule():
