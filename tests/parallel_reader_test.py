@@ -50,6 +50,19 @@ class SignalDispositions:
     return np.array([ignored] * len(rows)), None
 
 
+@pytest.fixture
+def interrupts_handled_here():
+  """This process handles SIGINT and SIGTERM, even when its launcher left them ignored (as
+  a shell does for a command it starts in the background)."""
+  previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+  signal.signal(signal.SIGINT, signal.default_int_handler)
+  signal.signal(signal.SIGTERM, signal.SIG_DFL)
+  yield
+  for number, handler in previous.items():
+    signal.signal(number, handler)
+
+
+@pytest.mark.usefixtures("interrupts_handled_here")
 def test_workers_leave_interrupts_to_the_training_process():
   reader = parallel_reader.ProcessPoolReader(SignalDispositions(), SignalDispositions, 1)
   try:
