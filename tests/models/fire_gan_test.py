@@ -1,4 +1,4 @@
-"""Where the Fire generator and discriminator do their work."""
+"""Where the Fire generator does its work: which resolution each squeeze reads."""
 
 import jax
 import jax.numpy as jnp
