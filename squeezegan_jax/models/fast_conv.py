@@ -2,7 +2,9 @@
 
 A strided conv's input gradient (a transposed conv) is one stride-1 correlation of the
 space-to-depth form where the kernel is a whole multiple of the stride, else one stride-1
-conv per output phase, and a 1x1 convolution is a matrix product outright. Where
+conv per output phase. A 1x1 convolution is a matrix product where convolutions run on
+YNNPACK; on Eigen each of its three products (output, input gradient, kernel gradient)
+runs as whichever of the two is faster for its shape. Where
 convolutions run on YNNPACK (jaxlib's default, unless compilation.jit moved them to Eigen),
 XLA's kernel gradient, a convolution over the batch, runs 3-40x slower than the same
 arithmetic as matrix products (batch 64: a 3x3 16->64 conv at 32x32 took 325-510 ms against
@@ -23,6 +25,7 @@ from jax import lax
 from squeezegan_jax import compilation
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
+_VALID = ((0, 0), (0, 0))
 # Below this many output channels, a tap's product (a long, 1-7 column matrix) is slower
 # than XLA's own kernel gradient (measured: 3x3 32->3 at 64x64, 200 ms against 83-117 ms).
 MIN_TAP_CHANNELS = 8
@@ -30,6 +33,12 @@ MIN_TAP_CHANNELS = 8
 # cost more than they save (measured: the 16x16 default step took 70 ms with them, 53 ms
 # without; its largest kernel gradient is 38M multiply-adds).
 MIN_TAP_MACS = 64_000_000
+# Below this many output channels Eigen's 1x1 convolution is slower than the matrix product
+# (measured, batch 64: 96->4 at 32x32 7.5 ms against 3.8; the input gradient of 4->16 at
+# 64x64, 2.3-2.4 ms against 1.8); from there on it is mostly faster (16->64 at 32x32: 3.2
+# against 4.2 ms; the input gradients of Fire-64's other 1x1 convs 1.04-1.8x in 23 of 24
+# timings, 0.82x in one).
+MIN_EIGEN_POINTWISE_CHANNELS = 8
 # Above this much extra work from its border, the space-to-depth adjoint's full correlation
 # is one matrix product and shifted sums instead of a convolution (measured, batch 64, 4x4
 # stride-2 adjoints to C channels: 64 at 32x32 (border 1.13) 33-38 ms against 85-95; 128 at
@@ -178,7 +187,7 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
         continue
       padded = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (*pad_h, 0), (*pad_w, 0),
                                                    (0, 0, 0)))
-      row.append(plain_conv(padded, sub_kernel, (1, 1), ((0, 0), (0, 0))))
+      row.append(plain_conv(padded, sub_kernel, (1, 1), _VALID))
     rows.append(jnp.stack(row, axis=3))  # (batch, M_h, M_w, stride_w, channels)
   phases = jnp.stack(rows, axis=2)  # (batch, M_h, stride_h, M_w, stride_w, channels)
   batch, out_h, stride_h, out_w, stride_w, channels = phases.shape
@@ -204,6 +213,50 @@ def _conv2d_backward(strides, padding, residuals, cotangent):
 
 
 conv2d.defvjp(_conv2d_forward, _conv2d_backward)
+
+
+def _product(x: jax.Array, matrix: jax.Array) -> jax.Array:
+  """x (NHWC) times matrix (CO) along channels: a 1x1 convolution as YNNPACK's product."""
+  return lax.dot_general(x, matrix, (((3,), (0,)), ((), ())))
+
+
+def _pointwise(x: jax.Array, kernel: jax.Array) -> jax.Array:
+  """A 1x1 conv on Eigen, or as a product where it has too few output channels for Eigen."""
+  if kernel.shape[-1] < MIN_EIGEN_POINTWISE_CHANNELS:
+    return _product(x, kernel[0, 0])
+  return plain_conv(x, kernel, (1, 1), _VALID)
+
+
+@jax.custom_vjp
+def pointwise_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
+  """A 1x1 convolution (NHWC, HWIO) where convolutions run on Eigen, each product the faster.
+
+  The input gradient is the 1x1 conv with the transposed kernel. The kernel gradient, a
+  product over every pixel, is Eigen's when the conv widens its input and YNNPACK's when it
+  narrows it (measured, batch 64: widening 16->64 at 32x32 7.8-8.6 ms against 14.7-16.5,
+  12->48 at 32x32 7.4-8.4 against 12.9-15.5; narrowing 64->16 at 32x32 6.7 against
+  12.9-14.1, 96->4 at 32x32 5.9-7.2 against 16.6-22.9).
+  """
+  return _pointwise(x, kernel)
+
+
+def _pointwise_forward(x, kernel):
+  return _pointwise(x, kernel), (x, kernel)
+
+
+def _pointwise_backward(residuals, cotangent):
+  x, kernel = residuals
+  in_channels, out_channels = kernel.shape[2:]
+  input_gradient = _pointwise(cotangent, kernel.transpose(0, 1, 3, 2))
+  if in_channels < out_channels:
+    conv_of_kernel = lambda w: plain_conv(x, w, (1, 1), _VALID)
+    return input_gradient, jax.linear_transpose(conv_of_kernel, kernel)(cotangent)[0]
+  matrix = lax.dot_general(x, cotangent, (((0, 1, 2), (0, 1, 2)), ((), ())),
+                           preferred_element_type=jnp.float32)
+  return input_gradient, matrix[None, None].astype(kernel.dtype)
+
+
+pointwise_conv.defvjp(_pointwise_forward, _pointwise_backward)
 
 
 def _is_nhwc(lhs: jax.Array, rhs: jax.Array, dimension_numbers: Any) -> bool:
@@ -233,8 +286,10 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
   if isinstance(padding, str):
     padding = lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], strides, padding)
   padding = tuple((int(low), int(high)) for low, high in padding)
-  if rhs.shape[:2] == (1, 1) and strides == (1, 1) and padding == ((0, 0), (0, 0)):
-    return lax.dot_general(lhs, rhs[0, 0], (((3,), (0,)), ((), ())))
+  if rhs.shape[:2] == (1, 1) and strides == (1, 1) and padding == _VALID:
+    if compilation.eigen_convolutions():
+      return pointwise_conv(lhs, rhs)
+    return _product(lhs, rhs[0, 0])
   if any(p < 0 for pair in padding for p in pair):
     return plain_conv(lhs, rhs, strides, padding)
   return conv2d(lhs, rhs, strides, padding)

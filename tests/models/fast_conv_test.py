@@ -75,13 +75,50 @@ def _primitives(module, x):
   return str(jaxpr)
 
 
-def test_cpu_takes_the_fast_path():
-  """A 1x1 conv is a dot and a 3x3 conv has the custom gradient (a silent fallback to lax
-  would keep the values and lose the speed)."""
+@pytest.mark.parametrize("eigen", [False, True])
+def test_cpu_takes_the_fast_path(monkeypatch, eigen):
+  """A 1x1 conv is a dot with YNNPACK's convolutions and pointwise_conv with Eigen's, a 3x3
+  conv has the custom gradient with either (a silent fallback to lax would keep the values
+  and lose the speed)."""
+  monkeypatch.setattr(compilation, "eigen_convolutions", lambda: eigen)
+  jax.clear_caches()  # the path depends on the patched setting, not on the traced arguments
   x = jnp.zeros((2, 8, 8, 4))
   pointwise = _primitives(ConvNormAct(16, (1, 1)), x)
-  assert "conv_general_dilated" not in pointwise and "dot_general" in pointwise
+  # With Eigen: a conv forward, and a product for the input gradient (4 channels), which
+  # lax's own gradient would not have.
+  assert ("conv_general_dilated" in pointwise) == eigen and "dot_general" in pointwise
   assert "custom_vjp_call" in _primitives(ConvNormAct(16, (3, 3)), x)
+
+
+# 1x1 convs (input channels, output channels) through each of pointwise_conv's choices:
+# Eigen throughout (widening), a product for the kernel gradient (narrowing), a product for
+# too few output channels, a product for the input gradient (too few input channels).
+POINTWISE = [(8, 16), (16, 8), (16, 4), (4, 16)]
+
+
+@pytest.mark.parametrize("in_channels,out_channels", POINTWISE)
+def test_pointwise_conv_matches_lax(in_channels, out_channels):
+  x, kernel = _inputs((2, 5, 6, in_channels), (1, 1, in_channels, out_channels))
+  theirs = lambda a, w: lax.conv_general_dilated(a, w, (1, 1), "VALID", dimension_numbers=NHWC)
+  loss = lambda fn: lambda a, w: jnp.sum(jnp.sin(fn(a, w)))
+  value, grads = jax.jit(jax.value_and_grad(loss(fast_conv.pointwise_conv), (0, 1)))(x, kernel)
+  expected_value, expected_grads = jax.value_and_grad(loss(theirs), (0, 1))(x, kernel)
+  np.testing.assert_allclose(value, expected_value, rtol=1e-5)
+  for got, want in zip(grads, expected_grads):
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("in_channels,out_channels,convolutions,products",
+                         [(8, 16, 3, 0), (16, 8, 2, 1), (16, 4, 1, 2), (4, 16, 2, 1)])
+def test_pointwise_conv_picks_each_product_by_shape(in_channels, out_channels, convolutions,
+                                                     products):
+  """Output, input gradient and kernel gradient: counted in the forward and backward."""
+  x, kernel = _inputs((2, 4, 4, in_channels), (1, 1, in_channels, out_channels))
+  cotangent = jnp.ones((2, 4, 4, out_channels))
+  jaxpr = str(jax.make_jaxpr(
+      lambda a, w, g: jax.vjp(fast_conv.pointwise_conv, a, w)[1](g))(x, kernel, cotangent))
+  assert jaxpr.count("conv_general_dilated") == convolutions
+  assert jaxpr.count("dot_general") == products
 
 
 def _kernel_gradient_primitives(shape, kernel_shape):
