@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.errors import ConfigError
-from squeezegan_jax.models.layers import ConvNormAct, upsample2x
+from squeezegan_jax.models.layers import ConvNormAct, pool2x, upsample2x
 
 
 class FireWidths(NamedTuple):
@@ -80,6 +80,11 @@ class Fire(nn.Module):
   (a replicated map has the same statistics) and the activation act on each pixel alone,
   so they commute with it, and at half resolution they do a quarter of the work on a map
   that is then far narrower to copy.
+
+  `pool_output` ("avg_pool" or "max_pool") is the block followed by a 2x2 pool. Both pools
+  act on each channel alone, so each branch is pooled before the concatenation, which then
+  copies a quarter of the map; with the bypass that holds for the average pool only (a max
+  of sums is not a sum of maxes), so a max pool is applied to the sum.
   """
 
   widths: FireWidths
@@ -87,6 +92,7 @@ class Fire(nn.Module):
   activation: str = "relu"
   bypass: bool = False
   upsample_input: bool = False
+  pool_output: str = ""
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -96,18 +102,22 @@ class Fire(nn.Module):
     common = dict(norm=self.norm, activation=self.activation, dtype=self.dtype,
                   param_dtype=self.param_dtype)
     squeezed = self._upsampled(ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train))
+    pool_terms = self.pool_output != "" and (not self.bypass or self.pool_output == "avg_pool")
+    pooled = lambda term: pool2x(term, self.pool_output) if pool_terms else term
     out = jnp.concatenate([
-        ConvNormAct(expand1x1, (1, 1), name="expand1x1", **common)(squeezed, train),
-        ConvNormAct(expand3x3, (3, 3), name="expand3x3", **common)(squeezed, train),
+        pooled(ConvNormAct(expand1x1, (1, 1), name="expand1x1", **common)(squeezed, train)),
+        pooled(ConvNormAct(expand3x3, (3, 3), name="expand3x3", **common)(squeezed, train)),
     ], axis=-1)
-    if not self.bypass:
-      return out
-    shortcut = x
-    if x.shape[-1] != out.shape[-1]:
-      shortcut = ConvNormAct(out.shape[-1], (1, 1), norm=self.norm, activation=None,
-                             dtype=self.dtype, param_dtype=self.param_dtype,
-                             name="bypass")(x, train)
-    return out + self._upsampled(shortcut)
+    if self.bypass:
+      shortcut = x
+      if x.shape[-1] != out.shape[-1]:
+        shortcut = ConvNormAct(out.shape[-1], (1, 1), norm=self.norm, activation=None,
+                               dtype=self.dtype, param_dtype=self.param_dtype,
+                               name="bypass")(x, train)
+      out = out + pooled(self._upsampled(shortcut))
+    if self.pool_output and not pool_terms:
+      out = pool2x(out, self.pool_output)
+    return out
 
   def _upsampled(self, x: jax.Array) -> jax.Array:
     return upsample2x(x, "nearest") if self.upsample_input else x

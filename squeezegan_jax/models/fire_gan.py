@@ -10,8 +10,9 @@ from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.models.conv_transpose import ConvTranspose
 from squeezegan_jax.models.fast_conv import Conv
 from squeezegan_jax.models.fire import Fire, FireWidths
-from squeezegan_jax.models.layers import (UPSAMPLE_MODES, ConvNormAct, activation_fn,
-                                          normalize, pool2x, resolution_stages, upsample2x)
+from squeezegan_jax.models.layers import (DOWNSAMPLE_MODES, UPSAMPLE_MODES, ConvNormAct,
+                                          activation_fn, normalize, resolution_stages,
+                                          upsample2x)
 
 
 class FireGenerator(nn.Module):
@@ -87,17 +88,19 @@ class FireDiscriminator(nn.Module):
     x = ConvNormAct(self.stem_channels, kernel, strides=(self.stem_stride,) * 2,
                     padding=padding, norm=stem_norm, activation=self.activation, name="stem",
                     **common)(x, train)
+    check_choice("downsample", self.downsample, DOWNSAMPLE_MODES)
+    pooling = self.downsample != "strided"
     blocks = iter(self.widths)
     for stage in range(stages):
-      for _ in range(blocks_per_stage):
+      for block in range(blocks_per_stage):
+        # A pool happens inside the stage's last block, before its concatenation.
+        last = block == blocks_per_stage - 1
         x = Fire(next(blocks), norm=self.norm, activation=self.activation, bypass=self.bypass,
-                 **common)(x, train)
-      if self.downsample == "strided":
+                 pool_output=self.downsample if pooling and last else "", **common)(x, train)
+      if not pooling:
         x = ConvNormAct(x.shape[-1], (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
                         norm=self.norm, activation=self.activation, name=f"down{stage}",
                         **common)(x, train)
-      else:
-        x = pool2x(x, self.downsample)
     x = jnp.mean(x, axis=(1, 2))
     dense = nn.Dense(1, name="logit", **common)
     if self.norm == "spectral":

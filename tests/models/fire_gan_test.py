@@ -1,23 +1,26 @@
-"""Where the Fire generator does its work: which resolution each squeeze reads."""
+"""Where the Fire networks do their work: the resolution each block reads and returns."""
 
 import jax
 import jax.numpy as jnp
 import pytest
 
-from squeezegan_jax.models import build_generator
+from squeezegan_jax.models import build_discriminator, build_generator
+
+
+def _fire_blocks(network, inputs):
+  """Each Fire block's captured intermediates, in block order."""
+  # Shapes only: evaluated abstractly, nothing is compiled.
+  variables = jax.eval_shape(network.init, jax.random.PRNGKey(0), inputs)
+  _, state = jax.eval_shape(
+      lambda v: network.apply(v, inputs, capture_intermediates=True), variables)
+  blocks = {int(name.split("_")[1]): block for name, block in state["intermediates"].items()
+            if name.startswith("Fire_")}
+  return [blocks[i] for i in sorted(blocks)]
 
 
 def _squeeze_inputs(generator, z):
   """Shape of the map each Fire block's squeeze conv reads, block by block."""
-  # Shapes only: evaluated abstractly, nothing is compiled.
-  variables = jax.eval_shape(generator.init, jax.random.PRNGKey(0), z)
-  _, state = jax.eval_shape(
-      lambda v: generator.apply(v, z, capture_intermediates=True), variables)
-  shapes = {}
-  for name, block in state["intermediates"].items():
-    if name.startswith("Fire_"):
-      shapes[int(name.split("_")[1])] = block["squeeze"]["conv"]["__call__"][0].shape
-  return [shapes[i] for i in sorted(shapes)]
+  return [block["squeeze"]["conv"]["__call__"][0].shape for block in _fire_blocks(generator, z)]
 
 
 @pytest.mark.parametrize("upsample,blocks_per_stage,squeezed_sides", [
@@ -32,3 +35,16 @@ def test_nearest_upsampling_is_done_after_the_squeeze(upsample, blocks_per_stage
   z = jnp.ones((2, 100))
   sides = [shape[1] for shape in _squeeze_inputs(generator, z)]
   assert sides == squeezed_sides
+
+
+@pytest.mark.parametrize("downsample,blocks_per_stage,output_sides", [
+    ("avg_pool", 1, [4]),         # the stage's last block pools inside
+    ("max_pool", 2, [8, 4]),      # ... its other blocks do not
+    ("strided", 1, [8]),          # a strided conv after the block downsamples
+])
+def test_pooling_is_done_inside_each_stages_last_block(downsample, blocks_per_stage,
+                                                       output_sides):
+  discriminator = build_discriminator({"name": "fire", "downsample": downsample,
+                                       "blocks_per_stage": blocks_per_stage}, (16, 16, 1))
+  blocks = _fire_blocks(discriminator, jnp.ones((2, 16, 16, 1)))
+  assert [block["__call__"][0].shape[1] for block in blocks] == output_sides

@@ -8,7 +8,7 @@ import pytest
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models.fire import (Fire, FireWidths, explicit_widths, fire_param_count,
                                         squeezenet_widths)
-from squeezegan_jax.models.layers import upsample2x
+from squeezegan_jax.models.layers import pool2x, upsample2x
 
 
 def _count(tree):
@@ -56,6 +56,32 @@ def test_bypass_adds_identity_or_projection():
   assert "bypass" in jax.eval_shape(projected.init, jax.random.PRNGKey(1), x)["params"]
 
 
+def _assert_block_equals_reference(widths, norm, bypass, block_options, before, after):
+  """Fire(**block_options) against after(Fire(before(x))): outputs, gradients for params and
+  input, updated batch statistics / spectral vectors, in train mode so they take part."""
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 4, 4, 8)) + 0.5
+  variables = jax.jit(Fire(widths, norm=norm, bypass=bypass).init)(jax.random.PRNGKey(1), x)
+  params = jax.tree.map(lambda a: a + 0.1 if a.ndim == 1 else a, variables["params"])
+  rest = {k: v for k, v in variables.items() if k != "params"}
+
+  def run(block, prepare, finish):
+    def loss(p, inputs):
+      out, updates = block.apply({"params": p, **rest}, prepare(inputs), train=True,
+                                 mutable=list(rest))
+      out = finish(out)
+      return jnp.sum(jnp.sin(out)), (out, updates)
+    return jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(params, x)
+
+  same = lambda a: a
+  # One program for both, so the test compiles once.
+  ((_, actual), actual_grads), ((_, expected), expected_grads) = jax.jit(lambda: (
+      run(Fire(widths, norm=norm, bypass=bypass, **block_options), same, same),
+      run(Fire(widths, norm=norm, bypass=bypass), before, after)))()
+  assert actual[0].shape == expected[0].shape
+  jax.tree.map(lambda a, e: np.testing.assert_allclose(a, e, rtol=2e-4, atol=2e-5),
+               (actual, actual_grads), (expected, expected_grads))
+
+
 @pytest.mark.parametrize("widths,norm", [
     (FireWidths(3, 4, 4), "batch"),  # identity bypass
     (FireWidths(3, 5, 7), "none"),  # the rest: projected bypass
@@ -63,27 +89,20 @@ def test_bypass_adds_identity_or_projection():
     (FireWidths(3, 5, 7), "layer"),
     (FireWidths(3, 5, 7), "spectral")])
 def test_upsampling_after_the_squeeze_is_upsampling_the_input(widths, norm):
-  # Train mode, so batch statistics and spectral norm's power iteration take part.
-  x = jax.random.normal(jax.random.PRNGKey(0), (3, 4, 4, 8)) + 0.5
-  variables = jax.jit(Fire(widths, norm=norm, bypass=True).init)(jax.random.PRNGKey(1), x)
-  params = jax.tree.map(lambda a: a + 0.1 if a.ndim == 1 else a, variables["params"])
-  rest = {k: v for k, v in variables.items() if k != "params"}
+  _assert_block_equals_reference(widths, norm, True, dict(upsample_input=True),
+                                 lambda x: upsample2x(x, "nearest"), lambda out: out)
 
-  def run(upsample_input):
-    def loss(p, inputs):
-      if not upsample_input:
-        inputs = upsample2x(inputs, "nearest")
-      out, updates = Fire(widths, norm=norm, bypass=True, upsample_input=upsample_input).apply(
-          {"params": p, **rest}, inputs, train=True, mutable=list(rest))
-      return jnp.sum(jnp.sin(out)), (out, updates)
-    return jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(params, x)
 
-  # One program for both, so the test compiles once.
-  ((_, actual), actual_grads), ((_, expected), expected_grads) = jax.jit(
-      lambda: (run(True), run(False)))()
-  assert actual[0].shape == (3, 8, 8, widths.out_channels)
-  jax.tree.map(lambda a, e: np.testing.assert_allclose(a, e, rtol=2e-4, atol=2e-5),
-               (actual, actual_grads), (expected, expected_grads))
+@pytest.mark.parametrize("widths,norm,bypass,mode", [
+    (FireWidths(3, 5, 7), "none", False, "avg_pool"),
+    (FireWidths(3, 5, 7), "layer", False, "max_pool"),
+    (FireWidths(3, 5, 7), "batch", True, "avg_pool"),  # projected bypass, pooled too
+    (FireWidths(3, 4, 4), "none", True, "avg_pool"),  # identity bypass, pooled too
+    (FireWidths(3, 5, 7), "spectral", True, "avg_pool"),
+    (FireWidths(3, 5, 7), "batch", True, "max_pool")])  # pools the sum
+def test_pooling_each_branch_is_pooling_the_output(widths, norm, bypass, mode):
+  _assert_block_equals_reference(widths, norm, bypass, dict(pool_output=mode),
+                                 lambda x: x, lambda out: pool2x(out, mode))
 
 
 def test_squeezenet_width_rule():
