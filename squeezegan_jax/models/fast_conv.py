@@ -2,16 +2,16 @@
 
 A strided conv's input gradient (a transposed conv) is one stride-1 correlation of the
 space-to-depth form where the kernel is a whole multiple of the stride, else one stride-1
-conv per output phase. A 1x1 convolution is a matrix product where convolutions run on
-YNNPACK; on Eigen each of its three products (output, input gradient, kernel gradient)
-runs as whichever of the two is faster for its shape. Where
-convolutions run on YNNPACK (jaxlib's default, unless compilation.jit moved them to Eigen),
-XLA's kernel gradient, a convolution over the batch, runs 3-40x slower than the same
-arithmetic as matrix products (batch 64: a 3x3 16->64 conv at 32x32 took 325-510 ms against
-54-67 ms), so there it is one matrix product per kernel tap, dW[i, j] = X_ij^T dY, where X_ij
-is the input shifted by the tap (and strided). On Eigen, XLA's own kernel gradient is the
-faster one (1.2-3.4x the taps on DCGAN's and Fire's large layers). Same values to float
-rounding, same parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
+conv per output phase. Where convolutions run on YNNPACK (jaxlib's default, unless
+compilation.jit moved them to Eigen), XLA's kernel gradient, a convolution over the batch,
+runs 3-40x slower than the same arithmetic as matrix products (batch 64: a 3x3 16->64 conv
+at 32x32 took 325-510 ms against 54-67 ms), so there it is one matrix product per kernel
+tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap (and strided), and a
+1x1 convolution is a matrix product outright. On Eigen, XLA's own kernel gradient is the
+faster one (1.2-3.4x the taps on DCGAN's and Fire's large layers), and each of a 1x1
+convolution's three products (output, input gradient, kernel gradient) is whichever of
+Eigen's conv and YNNPACK's product is faster for its shape. Same values to float rounding,
+same parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
 """
 
 import functools

@@ -80,6 +80,7 @@ class FireDiscriminator(nn.Module):
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+    check_choice("downsample", self.downsample, DOWNSAMPLE_MODES)
     stages = discriminator_stages(self.input_shape, self.stem_stride)
     blocks_per_stage = len(self.widths) // stages
     common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
@@ -88,7 +89,6 @@ class FireDiscriminator(nn.Module):
     x = ConvNormAct(self.stem_channels, kernel, strides=(self.stem_stride,) * 2,
                     padding=padding, norm=stem_norm, activation=self.activation, name="stem",
                     **common)(x, train)
-    check_choice("downsample", self.downsample, DOWNSAMPLE_MODES)
     pooling = self.downsample != "strided"
     blocks = iter(self.widths)
     for stage in range(stages):
