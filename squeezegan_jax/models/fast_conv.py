@@ -63,8 +63,8 @@ def kernel_gradient(x: jax.Array, cotangent: jax.Array, kernel: jax.Array,
   macs = cotangent.size * kernel.size // kernel.shape[-1]
   if (jax.default_backend() != "cpu" or compilation.eigen_convolutions()
       or cotangent.shape[-1] < MIN_TAP_CHANNELS or macs < MIN_TAP_MACS):
-    _, kernel_vjp = jax.vjp(lambda w: plain_conv(x, w, strides, padding), kernel)
-    return kernel_vjp(cotangent)[0]
+    conv_of_kernel = lambda w: plain_conv(x, w, strides, padding)
+    return jax.linear_transpose(conv_of_kernel, kernel)(cotangent)[0]
   kernel_h, kernel_w, in_channels, out_channels = kernel.shape
   batch, out_h, out_w, _ = cotangent.shape
   stride_h, stride_w = strides
@@ -248,9 +248,8 @@ def _pointwise_backward(residuals, cotangent):
   x, kernel = residuals
   in_channels, out_channels = kernel.shape[2:]
   input_gradient = _pointwise(cotangent, kernel.transpose(0, 1, 3, 2))
-  if in_channels < out_channels:
-    conv_of_kernel = lambda w: plain_conv(x, w, (1, 1), _VALID)
-    return input_gradient, jax.linear_transpose(conv_of_kernel, kernel)(cotangent)[0]
+  if in_channels < out_channels:  # XLA's own where convolutions run on Eigen
+    return input_gradient, kernel_gradient(x, cotangent, kernel, (1, 1), _VALID)
   matrix = lax.dot_general(x, cotangent, (((0, 1, 2), (0, 1, 2)), ((), ())),
                            preferred_element_type=jnp.float32)
   return input_gradient, matrix[None, None].astype(kernel.dtype)
