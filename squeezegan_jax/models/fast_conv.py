@@ -156,6 +156,20 @@ def _space_to_depth_adjoint(x: jax.Array, kernel: jax.Array, strides: Sequence[i
   return lax.pad(dense, jnp.zeros((), dense.dtype), crop)
 
 
+def _one_pixel_adjoint(x: jax.Array, kernel: jax.Array, padding: Sequence[tuple[int, int]],
+                       output_hw: Sequence[int]) -> jax.Array:
+  """The adjoint of a conv with a single output pixel: one matrix product.
+
+  That conv reads only its window at the origin, so its adjoint writes x . K[a + pad, b + pad]
+  to each pixel (a, b) the window covers (zeros elsewhere). It is the DCGAN generator's first
+  layer (a 1x1 latent to 4x4), which as a convolution of the padded pixel did 16x the work
+  (batch 64, 100 -> 512 channels: 16.3 ms against 2.5 ms for the product).
+  """
+  crop = [(-padding[d][0], output_hw[d] + padding[d][0] - kernel.shape[d], 0) for d in (0, 1)]
+  window = lax.pad(kernel, jnp.zeros((), kernel.dtype), crop + [(0, 0, 0)] * 2)  # (H, W, C, O)
+  return lax.dot_general(x[:, 0, 0], window, (((1,), (3,)), ((), ())))
+
+
 def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
                     padding: Sequence[tuple[int, int]],
                     output_hw: Sequence[int]) -> jax.Array:
@@ -166,12 +180,14 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
   stride-2 64->128 at 32x32, 133 ms against 47 ms); on CPU it is computed here as one
   stride-1 correlation of the space-to-depth form where the kernel is a whole multiple of
   the stride, else as stride_h * stride_w stride-1 convolutions, one per output phase,
-  interleaved.
+  interleaved; a one-pixel x as one matrix product.
   """
   if jax.default_backend() != "cpu":
     zeros = jnp.zeros((x.shape[0], *output_hw, kernel.shape[2]), x.dtype)
     _, adjoint = jax.vjp(lambda v: plain_conv(v, kernel, strides, padding), zeros)
     return adjoint(x)[0]
+  if x.shape[1:3] == (1, 1):
+    return _one_pixel_adjoint(x, kernel, padding, output_hw)
   if max(strides) > 1 and not any(kernel.shape[d] % strides[d] for d in (0, 1)):
     return _space_to_depth_adjoint(x, kernel, strides, padding, output_hw)
   phase_hw = [-(-output_hw[d] // strides[d]) for d in (0, 1)]  # outputs of each phase

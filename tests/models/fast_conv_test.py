@@ -56,7 +56,9 @@ def test_values_and_gradients_match_lax(taps_everywhere, shape, kernel_shape, st
 @pytest.mark.parametrize("shape,kernel_shape,strides,padding", CASES[1:4] + [
     ((2, 9, 9, 2), (1, 1, 2, 3), (3, 3), ((0, 0), (0, 0))),  # kernel smaller than stride
     ((2, 9, 9, 3), (2, 2, 3, 4), (2, 2), ((0, 0), (0, 0))),  # a row the conv never reads
-    ((2, 13, 11, 4), (6, 4, 4, 5), (3, 2), ((2, 1), (0, 3)))])
+    ((2, 13, 11, 4), (6, 4, 4, 5), (3, 2), ((2, 1), (0, 3))),
+    ((2, 4, 4, 3), (4, 4, 3, 6), (1, 1), ((0, 0), (0, 0))),  # one-pixel cotangents: DCGAN's
+    ((2, 3, 5, 2), (4, 4, 2, 3), (2, 3), ((1, 0), (0, 1)))])  # latent layer, cropped, padded
 def test_transposed_conv_is_the_adjoint(monkeypatch, space_to_depth_border, shape,
                                         kernel_shape, strides, padding):
   monkeypatch.setattr(fast_conv, "MAX_SPACE_TO_DEPTH_BORDER", space_to_depth_border)
