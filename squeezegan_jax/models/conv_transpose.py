@@ -6,7 +6,7 @@ made DCGAN on CPU 11x slower than PyTorch. A transposed conv is the adjoint of a
 conv, so its kernel gradient is the strided conv's kernel gradient with the roles of input
 and cotangent swapped (fast_conv.kernel_gradient, fast on CPU), and its
 forward pass is fast_conv.transposed_conv (on CPU one stride-1 correlation of the
-space-to-depth form, or one conv per output phase).
+space-to-depth form, one conv per output phase, or for a one-pixel input one product).
 Same values, same parameters as PyTorch's ConvTranspose2d(k, stride, padding).
 """
 

@@ -56,6 +56,10 @@ def test_bypass_adds_identity_or_projection():
   assert "bypass" in jax.eval_shape(projected.init, jax.random.PRNGKey(1), x)["params"]
 
 
+def _unchanged(a):
+  return a
+
+
 def _assert_block_equals_reference(widths, norm, bypass, block_options, before, after):
   """Fire(**block_options) against after(Fire(before(x))): outputs, gradients for params and
   input, updated batch statistics / spectral vectors, in train mode so they take part."""
@@ -72,10 +76,9 @@ def _assert_block_equals_reference(widths, norm, bypass, block_options, before, 
       return jnp.sum(jnp.sin(out)), (out, updates)
     return jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(params, x)
 
-  same = lambda a: a
   # One program for both, so the test compiles once.
   ((_, actual), actual_grads), ((_, expected), expected_grads) = jax.jit(lambda: (
-      run(Fire(widths, norm=norm, bypass=bypass, **block_options), same, same),
+      run(Fire(widths, norm=norm, bypass=bypass, **block_options), _unchanged, _unchanged),
       run(Fire(widths, norm=norm, bypass=bypass), before, after)))()
   assert actual[0].shape == expected[0].shape
   jax.tree.map(lambda a, e: np.testing.assert_allclose(a, e, rtol=2e-4, atol=2e-5),
@@ -90,7 +93,7 @@ def _assert_block_equals_reference(widths, norm, bypass, block_options, before, 
     (FireWidths(3, 5, 7), "spectral")])
 def test_upsampling_after_the_squeeze_is_upsampling_the_input(widths, norm):
   _assert_block_equals_reference(widths, norm, True, dict(upsample_input=True),
-                                 lambda x: upsample2x(x, "nearest"), lambda out: out)
+                                 lambda x: upsample2x(x, "nearest"), _unchanged)
 
 
 @pytest.mark.parametrize("widths,norm,bypass,mode", [
@@ -102,7 +105,7 @@ def test_upsampling_after_the_squeeze_is_upsampling_the_input(widths, norm):
     (FireWidths(3, 5, 7), "batch", True, "max_pool")])  # pools the sum
 def test_pooling_each_branch_is_pooling_the_output(widths, norm, bypass, mode):
   _assert_block_equals_reference(widths, norm, bypass, dict(pool_output=mode),
-                                 lambda x: x, lambda out: pool2x(out, mode))
+                                 _unchanged, lambda out: pool2x(out, mode))
 
 
 def test_squeezenet_width_rule():
