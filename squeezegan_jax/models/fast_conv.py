@@ -11,7 +11,9 @@ tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap (and strid
 faster one (1.2-3.4x the taps on DCGAN's and Fire's large layers), and each of a 1x1
 convolution's three products (output, input gradient, kernel gradient) is whichever of
 Eigen's conv and YNNPACK's product is faster for its shape. Same values to float rounding,
-same parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast).
+same parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast),
+except that on a GPU a conv with a channel count that fills no whole 16-byte vector (an RGB
+image's 3) runs with its channels zero-padded to one (channel_aligned_conv).
 """
 
 import functools
@@ -45,12 +47,39 @@ MIN_EIGEN_POINTWISE_CHANNELS = 8
 # 16x16 (1.27) 33-40 against 36-56; 256 at 8x8 (1.56) 37 against 58; per-phase
 # convolutions took 67-82, 40-50 and 47).
 MAX_SPACE_TO_DEPTH_BORDER = 1.3
+# cuDNN's tensor-core convolutions read each pixel's channels in 16-byte vectors. With 3
+# channels (Fire-64's to_image output and its D's stem input) it pads inside every call or
+# takes slower kernels (H200, batch 512: to_image's kernel gradient 1.03 ms, a sixth of the
+# Fire D's and G's other convolutions together). 0 leaves the channels as they are.
+GPU_CHANNEL_BYTES = 16
 
 
 def plain_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
                padding: Sequence[tuple[int, int]]) -> jax.Array:
   """lax's own convolution in NHWC/HWIO with explicit padding."""
   return lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=_NHWC)
+
+
+def _aligned(channels: int, dtype: Any) -> int:
+  multiple = max(1, GPU_CHANNEL_BYTES // jnp.dtype(dtype).itemsize)
+  return -(-channels // multiple) * multiple
+
+
+def channel_aligned_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
+                         padding: Any) -> jax.Array:
+  """plain_conv with the input and output channels zero-padded to whole 16-byte vectors.
+
+  The padded input channels meet zero kernel rows and the padded outputs are dropped, so
+  the values and both gradients are the conv's own.
+  """
+  in_channels, out_channels = kernel.shape[2:]
+  in_pad = _aligned(in_channels, x.dtype) - in_channels
+  out_pad = _aligned(out_channels, x.dtype) - out_channels
+  if not in_pad and not out_pad:
+    return plain_conv(x, kernel, strides, padding)
+  x = jnp.pad(x, ((0, 0),) * 3 + ((0, in_pad),))
+  kernel = jnp.pad(kernel, ((0, 0), (0, 0), (0, in_pad), (0, out_pad)))
+  return plain_conv(x, kernel, strides, padding)[..., :out_channels]
 
 
 def kernel_gradient(x: jax.Array, cotangent: jax.Array, kernel: jax.Array,
@@ -286,14 +315,18 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
                          precision: Any = None, **kwargs: Any) -> jax.Array:
   """Drop-in for lax.conv_general_dilated (as nn.Conv calls it) taking the fast path on CPU.
 
-  The fast path covers plain 2-D NHWC convolutions (no dilation, no groups); everything
-  else, and every convolution on other backends, is lax's own.
+  The fast path covers plain 2-D NHWC convolutions (no dilation, no groups); on a GPU those
+  that are not 1x1 (XLA makes 1x1 convs matrix products) get whole 16-byte channel vectors;
+  everything else is lax's own.
   """
-  plain = (jax.default_backend() == "cpu" and lhs.ndim == 4
+  backend = jax.default_backend()
+  plain = (backend in ("cpu", "gpu") and lhs.ndim == 4
            and _is_nhwc(lhs, rhs, dimension_numbers) and feature_group_count == 1
            and all(d == 1 for d in (lhs_dilation or (1, 1)) + (rhs_dilation or (1, 1)))
            and not kwargs and precision is None)
-  if not plain:
+  if plain and backend == "gpu" and rhs.shape[:2] != (1, 1):
+    return channel_aligned_conv(lhs, rhs, tuple(window_strides), padding)
+  if not plain or backend != "cpu":
     return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation,
                                     rhs_dilation, dimension_numbers, feature_group_count,
                                     precision=precision, **kwargs)

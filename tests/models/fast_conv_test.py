@@ -1,5 +1,7 @@
 """The CPU-fast convolution equals lax's in value and gradient, and is the path taken."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -157,3 +159,47 @@ def test_strided_adjoint_takes_the_space_to_depth_form_that_pays():
   assert primitives(4, 4).count("conv_general_dilated") == 0
   assert primitives(4, 4).count("dot_general") == 1
   assert primitives(3, 4).count("conv_general_dilated") == 4
+
+
+# (input shape, kernel shape, strides, padding): Fire's to_image (3 outputs), a 4x4 stride-2
+# stem (3 inputs), both unaligned, and channels that need no padding in float32.
+ALIGNMENT_CASES = [((2, 8, 8, 32), (3, 3, 32, 3), (1, 1), "SAME"),
+                   ((2, 8, 8, 3), (4, 4, 3, 16), (2, 2), ((1, 1), (1, 1))),
+                   ((2, 7, 7, 5), (3, 3, 5, 6), (1, 1), "VALID"),
+                   ((2, 8, 8, 4), (3, 3, 4, 8), (1, 1), "SAME")]
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+@pytest.mark.parametrize("shape,kernel_shape,strides,padding", ALIGNMENT_CASES)
+def test_channel_aligned_conv_is_the_conv(dtype, shape, kernel_shape, strides, padding):
+  """Zero channels in and out change neither the values nor either gradient."""
+  x, kernel = (a.astype(dtype) for a in _inputs(shape, kernel_shape))
+  ours = lambda a, w: fast_conv.channel_aligned_conv(a, w, strides, padding)
+  theirs = lambda a, w: lax.conv_general_dilated(a, w, strides, padding,
+                                                 dimension_numbers=NHWC)
+  ours_out, ours_vjp = jax.vjp(jax.jit(ours), x, kernel)
+  theirs_out, theirs_vjp = jax.vjp(theirs, x, kernel)
+  assert ours_out.shape == theirs_out.shape and ours_out.dtype == theirs_out.dtype
+  tolerance = 1e-5 if dtype == jnp.float32 else 2e-2
+  cotangent = jax.random.normal(jax.random.PRNGKey(2), theirs_out.shape, dtype)
+  for got, want in zip((ours_out, *ours_vjp(cotangent)), (theirs_out, *theirs_vjp(cotangent))):
+    np.testing.assert_allclose(np.asarray(got, np.float32), np.asarray(want, np.float32),
+                               rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype,kernel_shape,padded", [
+    (jnp.float32, (3, 3, 32, 3), True),  # 3 outputs: 12 bytes
+    (jnp.float32, (3, 3, 12, 8), False),  # 48 and 32 bytes
+    (jnp.bfloat16, (3, 3, 12, 8), True),  # 24 bytes in
+    (jnp.float32, (1, 1, 32, 3), False)])  # 1x1: XLA's product, left alone
+def test_gpu_pads_unaligned_channels_only(monkeypatch, dtype, kernel_shape, padded):
+  monkeypatch.setattr(fast_conv.jax, "default_backend", lambda: "gpu")
+  x = jnp.zeros((2, 8, 8, kernel_shape[2]), dtype)
+  kernel = jnp.zeros(kernel_shape, dtype)
+  conv = lambda a, w: fast_conv.conv_general_dilated(a, w, (1, 1), "SAME",
+                                                     dimension_numbers=NHWC)
+  pads = lambda: re.search(r"\bpad\[", str(jax.make_jaxpr(conv)(x, kernel))) is not None
+  assert pads() == padded
+  monkeypatch.setattr(fast_conv, "GPU_CHANNEL_BYTES", 0)
+  jax.clear_caches()  # the traced form depends on the patched setting
+  assert not pads()
