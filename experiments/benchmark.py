@@ -30,7 +30,8 @@ from ml_collections import config_flags
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # torch_reference beside us
 
-from squeezegan_jax import cli, sharding, steps, summary, train  # noqa: E402
+import step_setup  # noqa: E402
+from squeezegan_jax import cli, sharding, steps, summary  # noqa: E402
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", "configs/dcgan64.py", "Config to benchmark.")
@@ -108,25 +109,16 @@ def step_flops(config, latent_dim: int, state, real) -> float:
 
 def prepare_jax(config) -> tuple[dict, tuple]:
   """The compiled step's static figures (compile time, FLOPs), and its runner."""
-  mesh = sharding.make_mesh()
-  _, generator, state = train.setup(config, mesh)
-  shape = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
-  real = jax.device_put(
-      jax.random.uniform(jax.random.PRNGKey(0), (1, config.batch_size, *shape), minval=-1),
-      sharding.batch_sharded(mesh, batch_axis=1))
-  start = time.perf_counter()
-  compiled = steps.make_train_step(config, generator.latent_dim, mesh).lower(state,
-                                                                           real).compile()
-  compile_s = time.perf_counter() - start
-  flops = step_flops(config, generator.latent_dim, state, real)
-  holder = {"state": state}
+  step = step_setup.compile_step(config)
+  flops = step_flops(config, step.latent_dim, step.state, step.real)
+  holder = {"state": step.state}
 
   def step_once():
-    holder["state"], holder["metrics"] = compiled(holder["state"], real)
+    holder["state"], holder["metrics"] = step.compiled(holder["state"], step.real)
 
   info = {"device": jax.devices()[0].device_kind, "devices": jax.device_count(),
-          "batch_size": config.batch_size, "dtype": config.dtype, "compile_s": compile_s,
-          "flops_per_step": flops}
+          "batch_size": config.batch_size, "dtype": config.dtype,
+          "compile_s": step.compile_s, "flops_per_step": flops}
   return info, (step_once, lambda: jax.block_until_ready(holder["metrics"]))
 
 
@@ -148,14 +140,7 @@ def prepare_torch(config) -> tuple[dict, tuple, Callable[[], int | None]]:
 
 def main(argv: list[str]) -> None:
   del argv
-  config = FLAGS.config
-  config.unlock()
-  config.update(n_disc=1, augment="", eval_every_steps=0)
-  config.penalty.update(name="none", weight=0.0)
-  if FLAGS.batch_size:
-    config.batch_size = FLAGS.batch_size
-  if FLAGS.dtype:
-    config.dtype = FLAGS.dtype
+  config = step_setup.iteration_config(FLAGS.config, FLAGS.batch_size, FLAGS.dtype)
   info, jax_runner = prepare_jax(config)
   result = {"config": os.path.basename(FLAGS["config"].config_filename), **info}
   runners = {"jax": jax_runner}
