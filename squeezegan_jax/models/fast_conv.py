@@ -320,11 +320,10 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
   that are not 1x1 (XLA makes 1x1 convs matrix products) get whole 16-byte channel vectors;
   everything else is lax's own.
   """
-  backend = jax.default_backend()
-  plain = (backend in ("cpu", "gpu") and lhs.ndim == 4
-           and _is_nhwc(lhs, rhs, dimension_numbers) and feature_group_count == 1
+  plain = (lhs.ndim == 4 and _is_nhwc(lhs, rhs, dimension_numbers) and feature_group_count == 1
            and all(d == 1 for d in (lhs_dilation or (1, 1)) + (rhs_dilation or (1, 1)))
            and not kwargs and precision is None)
+  backend = jax.default_backend()
   if plain and backend == "gpu" and rhs.shape[:2] != (1, 1):
     return channel_aligned_conv(lhs, rhs, tuple(window_strides), padding)
   if not plain or backend != "cpu":
