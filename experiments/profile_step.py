@@ -82,7 +82,7 @@ def _name_stack(stats: dict, kernel: str, names: dict[str, str]) -> str | None:
   if "name" in stats:
     return str(stats["name"])
   op = str(stats.get("hlo_op", ""))
-  return names.get(op) or names.get(re.sub(r"_(\d+)$", r".\1", kernel)) or names.get(kernel)
+  return names.get(op) or names.get(re.sub(r"_(\d+)$", r".\1", kernel))
 
 
 def op_times(profile: ProfileData, names: dict[str, str], depth: int) -> list[OpTime]:
@@ -97,10 +97,8 @@ def op_times(profile: ProfileData, names: dict[str, str], depth: int) -> list[Op
             if device or "hlo_op" in stats:
               yield event, stats
 
-  device_events = list(events(device=True))
-  found = device_events or list(events(device=False))
   result = []
-  for event, stats in found:
+  for event, stats in list(events(device=True)) or list(events(device=False)):
     stack = _name_stack(stats, event.name, names)
     # XLA's own operations (copies it inserts, say) have no name stack: named by kind.
     layer = layer_of(stack, depth) if stack else "(" + _NUMBERED.sub("", event.name) + ")"
