@@ -4,9 +4,11 @@ python experiments/profile_step.py --config=configs/fire64.py [--batch_size=512]
     [--dtype=float32|bfloat16] [--steps=5] [--depth=3] [--top=25] [--trace_dir=DIR] [--json]
 
 Traces --steps iterations (the one benchmark.py times) with jax.profiler and sums each
-operation's time per iteration: on a GPU or TPU the device's kernels, on a CPU the XLA
-operations as its thunk executor ran them (those may overlap on the CPU's threads, so their
-sum can exceed the wall time). Each operation is named by the JAX name stack it came from
+operation's time per iteration: on a GPU or TPU the device's kernels; on a CPU the XLA
+operations as its thunk executor ran them, each from its start to its completion (an
+asynchronous one, such as an Eigen convolution, returns at once and completes at its "end:"
+marker), with the wall time shared equally among the operations running at each moment, so
+that they add up to the time the step kept the CPU busy. Each operation is named by the JAX name stack it came from
 ("FireGenerator backward/to_image"), cut to --depth levels below the model, so that time
 lands on layers rather than on fusion names; the kernels of GPU command buffers are named
 through their fusion's HLO metadata. --trace_dir keeps the trace for TensorBoard or XProf.
@@ -21,7 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 from absl import flags
@@ -45,6 +47,7 @@ flags.DEFINE_string("trace_dir", None, "Keep the trace here (default: a removed 
 flags.DEFINE_bool("json", False, "Print one JSON object.")
 
 WARMUP = 3
+_END_MARKER = "end: "
 _NUMBERED = re.compile(r"[._]\d+$")
 _INSTRUCTION = re.compile(r'^\s*(?:ROOT )?%?([\w.\-]+) = .*?op_name="([^"]*)"', re.MULTILINE)
 
@@ -85,24 +88,76 @@ def _name_stack(stats: dict, kernel: str, names: dict[str, str]) -> str | None:
   return names.get(op) or names.get(re.sub(r"_(\d+)$", r".\1", kernel))
 
 
-def op_times(profile: ProfileData, names: dict[str, str], depth: int) -> list[OpTime]:
-  """Every traced operation of the step with its layer: device kernels where a device plane
-  has any, else the host's XLA operations (a CPU backend's thunks)."""
-  def events(device: bool) -> Iterable[tuple[Any, dict]]:
-    for plane in profile.planes:
-      if plane.name.startswith("/device:") == device:
-        for line in plane.lines:
-          for event in line.events:
-            stats = dict(event.stats)
-            if device or "hlo_op" in stats:
-              yield event, stats
+def _device_events(profile: ProfileData) -> list[tuple[Any, dict]]:
+  return [(event, dict(event.stats)) for plane in profile.planes
+          if plane.name.startswith("/device:") for line in plane.lines for event in line.events]
 
+
+def host_op_spans(profile: ProfileData) -> list[tuple[int, int, Any, dict]]:
+  """(start, end, event, stats) of the host's XLA operations. An asynchronous thunk's event
+  covers only its launch; it ends at the first later "end: <name>" marker of its name."""
+  launches, markers = [], collections.defaultdict(list)
+  for plane in profile.planes:
+    if plane.name.startswith("/device:"):
+      continue
+    for line in plane.lines:
+      for event in line.events:
+        if event.name.startswith(_END_MARKER):
+          markers[event.name[len(_END_MARKER):]].append(event.start_ns)
+        else:
+          stats = dict(event.stats)
+          if "hlo_op" in stats:
+            launches.append((event, stats))
+  launches.sort(key=lambda item: item[0].start_ns)
+  for ends in markers.values():
+    ends.sort()
+  spans, used = [], collections.Counter()
+  for event, stats in launches:
+    ends, end = markers[event.name], event.start_ns + event.duration_ns
+    while used[event.name] < len(ends) and ends[used[event.name]] < event.start_ns:
+      used[event.name] += 1  # a marker of an operation traced before this one's launch
+    if used[event.name] < len(ends):
+      end = max(end, ends[used[event.name]])
+      used[event.name] += 1
+    spans.append((int(event.start_ns), int(end), event, stats))
+  return spans
+
+
+def shared_wall_time(spans: list[tuple[int, int]]) -> list[float]:
+  """Each span's share of the wall time: every moment is split equally among the spans
+  running then, so overlapping operations on several threads add up to the busy time."""
+  boundaries = sorted({t for span in spans for t in span})
+  index = {t: i for i, t in enumerate(boundaries)}
+  starting = collections.defaultdict(list)
+  stopping = collections.defaultdict(list)
+  for number, (start, end) in enumerate(spans):
+    starting[index[start]].append(number)
+    stopping[index[end]].append(number)
+  shares, running = [0.0] * len(spans), set()
+  for i, (now, following) in enumerate(zip(boundaries, boundaries[1:])):
+    running.difference_update(stopping[i])
+    running.update(n for n in starting[i] if spans[n][1] > now)
+    for number in running:
+      shares[number] += (following - now) / len(running)
+  return shares
+
+
+def op_times(profile: ProfileData, names: dict[str, str], depth: int) -> list[OpTime]:
+  """Every traced operation of the step with its layer and time: device kernels where a
+  device plane has any, else the host's XLA operations (a CPU backend's thunks) with their
+  share of the wall time."""
+  events = [(event, stats, float(event.duration_ns)) for event, stats in
+            _device_events(profile)]
+  if not events:
+    spans = host_op_spans(profile)
+    shares = shared_wall_time([(start, end) for start, end, _, _ in spans])
+    events = [(event, stats, share) for (_, _, event, stats), share in zip(spans, shares)]
   result = []
-  for event, stats in list(events(device=True)) or list(events(device=False)):
+  for event, stats, nanoseconds in events:
     stack = _name_stack(stats, event.name, names)
     # XLA's own operations (copies it inserts, say) have no name stack: named by kind.
     layer = layer_of(stack, depth) if stack else "(" + _NUMBERED.sub("", event.name) + ")"
-    result.append(OpTime(layer, event.name, float(event.duration_ns)))
+    result.append(OpTime(layer, event.name, nanoseconds))
   return result
 
 
