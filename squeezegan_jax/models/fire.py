@@ -76,10 +76,10 @@ class Fire(nn.Module):
   channel counts differ, the paper's complex bypass).
 
   `upsample_input` is the same block applied to the input upsampled 2x (nearest). The
-  upsampling is done after the squeeze and the projection: a 1x1 conv, its normalization
-  (a replicated map has the same statistics) and the activation act on each pixel alone,
-  so they commute with it, and at half resolution they do a quarter of the work on a map
-  that is then far narrower to copy.
+  upsampling is done after the squeeze, the 1x1 expand and the projection: a 1x1 conv, its
+  normalization (a replicated map has the same statistics) and the activation act on each
+  pixel alone, so they commute with it, and at half resolution they do a quarter of the
+  work and write a quarter of the bytes; only the 3x3 expand sees the upsampled squeeze.
 
   `pool_output` ("avg_pool" or "max_pool") is the block followed by a 2x2 pool. Both pools
   act on each channel alone, so each branch is pooled before the concatenation, which then
@@ -101,12 +101,14 @@ class Fire(nn.Module):
     squeeze, expand1x1, expand3x3 = self.widths
     common = dict(norm=self.norm, activation=self.activation, dtype=self.dtype,
                   param_dtype=self.param_dtype)
-    squeezed = self._upsampled(ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train))
+    squeezed = ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train)
     pool_terms = self.pool_output != "" and (not self.bypass or self.pool_output == "avg_pool")
     pooled = lambda term: pool2x(term, self.pool_output) if pool_terms else term
     out = jnp.concatenate([
-        pooled(ConvNormAct(expand1x1, (1, 1), name="expand1x1", **common)(squeezed, train)),
-        pooled(ConvNormAct(expand3x3, (3, 3), name="expand3x3", **common)(squeezed, train)),
+        pooled(self._upsampled(ConvNormAct(expand1x1, (1, 1), name="expand1x1",
+                                           **common)(squeezed, train))),
+        pooled(ConvNormAct(expand3x3, (3, 3), name="expand3x3",
+                           **common)(self._upsampled(squeezed), train)),
     ], axis=-1)
     if self.bypass:
       shortcut = x

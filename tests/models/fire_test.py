@@ -85,14 +85,16 @@ def _assert_block_equals_reference(widths, norm, bypass, block_options, before, 
                (actual, actual_grads), (expected, expected_grads))
 
 
-@pytest.mark.parametrize("widths,norm", [
-    (FireWidths(3, 4, 4), "batch"),  # identity bypass
-    (FireWidths(3, 5, 7), "none"),  # the rest: projected bypass
-    (FireWidths(3, 5, 7), "batch"),
-    (FireWidths(3, 5, 7), "layer"),
-    (FireWidths(3, 5, 7), "spectral")])
-def test_upsampling_after_the_squeeze_is_upsampling_the_input(widths, norm):
-  _assert_block_equals_reference(widths, norm, True, dict(upsample_input=True),
+@pytest.mark.parametrize("widths,norm,bypass", [
+    (FireWidths(3, 4, 4), "batch", True),  # identity bypass
+    (FireWidths(3, 5, 7), "none", True),  # projected bypass
+    (FireWidths(3, 5, 7), "batch", True),
+    (FireWidths(3, 5, 7), "layer", True),
+    (FireWidths(3, 5, 7), "spectral", True),
+    (FireWidths(3, 5, 7), "batch", False),
+    (FireWidths(3, 5, 7), "layer", False)])
+def test_upsampling_after_the_1x1_convs_is_upsampling_the_input(widths, norm, bypass):
+  _assert_block_equals_reference(widths, norm, bypass, dict(upsample_input=True),
                                  lambda x: upsample2x(x, "nearest"), _unchanged)
 
 
