@@ -4,8 +4,9 @@ python experiments/input_benchmark.py --config=configs/default.py [--batches=50]
 
 Every kind is built at the config's image size and channels: the embedded digits, and
 npz / folder / TFDS array_record copies of 2,000 synthetic images written to a temporary
-directory (no network). A batch is timed from index to host array (uint8 images, which the
-step scales on the device), as the training loop's reader thread produces it; "tfds
+directory (no network). A step's real data (n_disc batches) is timed from index to host
+array (uint8 images, which the step scales on the device) as the training loop's reader
+thread produces it (train.local_real_batch), and counted in real images; "tfds
 (streamed)" reads record by record, as TFDS sets over 1 GiB are, in this process and in
 --reader_processes worker processes, from those PNGs and from JPEGs of CelebA's size
 (218x178); "tfds (fitted copy)" reads those JPEGs' copy written as prepare_data
@@ -39,16 +40,18 @@ flags.DEFINE_integer("reader_processes", parallel_reader.available_cpus(),
 flags.DEFINE_bool("json", False, "Print one JSON object.")
 
 
-def _images_per_s(dataset, batch_size: int, batches: int) -> float:
-  dataset.global_batch(0, batch_size)  # warm caches (permutation, file handles)
+def _images_per_s(dataset, config, batches: int) -> float:
+  """Real images/s as the training loop's reader thread produces them: the (n_disc, batch,
+  ...) host array of a step (train.local_real_batch)."""
+  train.local_real_batch(dataset, 0, config)  # warm caches (permutation, file handles)
   start = time.perf_counter()
-  for index in range(1, batches + 1):
-    dataset.global_batch(index, batch_size)
-  return batches * batch_size / (time.perf_counter() - start)
+  for step in range(1, batches + 1):
+    train.local_real_batch(dataset, step, config)
+  return batches * config.n_disc * config.batch_size / (time.perf_counter() - start)
 
 
 def _step_images_per_s(config, batches: int) -> float:
-  """Images/s the training step consumes (the step's cost does not depend on the data, so
+  """Real images/s the training step consumes (the step's cost does not depend on the data, so
   image configs time it on digits at their size: catalog data need not be prepared)."""
   config = ml_collections.ConfigDict(config.to_dict())
   if len(datasets.data_shape(config.dataset)) == 3:
@@ -63,7 +66,7 @@ def _step_images_per_s(config, batches: int) -> float:
   for _ in range(batches):
     state, metrics = step(state, real)
     jax.block_until_ready(metrics)
-  return batches * config.batch_size / (time.perf_counter() - start)
+  return batches * config.n_disc * config.batch_size / (time.perf_counter() - start)
 
 
 def _image_kinds(config, batches: int, num_images: int, processes: int,
@@ -85,7 +88,7 @@ def _image_kinds(config, batches: int, num_images: int, processes: int,
     for kind, spec in specs.items():
       dataset_config = dict(config.dataset.to_dict(), **spec)
       dataset = datasets.load_dataset(dataset_config, key)
-      results[kind] = _images_per_s(dataset, config.batch_size, batches)
+      results[kind] = _images_per_s(dataset, config, batches)
     # TFDS data read record by record, as data sets over 1 GiB are, in this process and in
     # worker processes: the PNGs above, and JPEGs of CelebA's size and kind.
     synthetic.write_tfds(os.path.join(tmp, "tfds_jpeg"), "celeba_like",
@@ -110,8 +113,7 @@ def _fitted_copy(config, name: str, data_dir: str, batches: int, processes: int,
                              data_dir)
   copy = fitted_copy.FittedSplit(fitted_copy.write_copy(opener(), opener, shape, processes))
   copy.read(np.arange(len(copy)))
-  return _images_per_s(datasets.ImageDataset(copy, None, shape, 10, key), config.batch_size,
-                       batches)
+  return _images_per_s(datasets.ImageDataset(copy, None, shape, 10, key), config, batches)
 
 
 def _streamed(config, name: str, data_dir: str, records: str, batches: int, processes: int,
@@ -121,12 +123,11 @@ def _streamed(config, name: str, data_dir: str, records: str, batches: int, proc
   size, channels = config.dataset.image_size, config.dataset.channels
   opener = functools.partial(image_sources.TfdsSource, name, "train", size, channels, data_dir)
   dataset = lambda source: datasets.ImageDataset(source, None, (size, size, channels), 10, key)
-  results = {f"tfds (streamed{records})": _images_per_s(dataset(opener()), config.batch_size,
-                                                       batches)}
+  results = {f"tfds (streamed{records})": _images_per_s(dataset(opener()), config, batches)}
   pooled = parallel_reader.ProcessPoolReader(opener(), opener, processes)
   try:
     results[f"tfds (streamed{records}, {processes} processes)"] = _images_per_s(
-        dataset(pooled), config.batch_size, batches)
+        dataset(pooled), config, batches)
   finally:
     pooled.close()
   return results
@@ -137,11 +138,11 @@ def measure(config, batches: int, num_images: int, processes: int) -> dict:
   shape = datasets.data_shape(config.dataset)
   if len(shape) == 1:  # 2D mixtures: points drawn on the fly
     results = {config.dataset.name: _images_per_s(
-        datasets.load_dataset(config.dataset.to_dict(), key), config.batch_size, batches)}
+        datasets.load_dataset(config.dataset.to_dict(), key), config, batches)}
   else:
     results = _image_kinds(config, batches, num_images, processes, key)
-    results["grid25"] = _images_per_s(datasets.load_dataset(dict(name="grid25"), key),
-                                      config.batch_size, batches)
+    results["grid25"] = _images_per_s(datasets.load_dataset(dict(name="grid25"), key), config,
+                                      batches)
   consumed = _step_images_per_s(config, max(5, batches // 5))
   return {"batch_size": config.batch_size, "image_shape": list(shape),
           "step_images_per_s": consumed, "pipeline_images_per_s": results,

@@ -78,3 +78,23 @@ def test_nonfinite_updates_can_be_skipped(tmp_path):
   state = train.train_and_evaluate(config, str(tmp_path))
   assert int(state.step) == 6
   assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(state.g.params)))
+
+
+class _NumberedBatches:
+  """A data set whose batch k is filled with k, holding what it last returned."""
+
+  def global_batch(self, index, batch_size, rows=slice(None)):
+    self.last = np.full((batch_size, 2, 2, 1), index, np.uint8)[rows]
+    return self.last
+
+
+@pytest.mark.parametrize("n_disc", [1, 3])
+def test_a_steps_real_data_holds_its_n_disc_batches_in_order(n_disc):
+  config = tiny_config()
+  config.n_disc = n_disc
+  dataset = _NumberedBatches()
+  real = train.local_real_batch(dataset, 5, config)
+  assert real.shape == (n_disc, config.batch_size, 2, 2, 1)
+  assert [int(batch[0, 0, 0, 0]) for batch in real] == list(range(5 * n_disc, 6 * n_disc))
+  # One batch is not copied: a fresh array a step faulted its pages in (see the docstring).
+  assert np.shares_memory(real, dataset.last) == (n_disc == 1)
