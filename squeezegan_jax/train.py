@@ -51,24 +51,27 @@ def local_real_batch(dataset: datasets.Dataset, step: int,
 
 
 def real_batch(dataset: datasets.Dataset, step: int, config: ml_collections.ConfigDict,
-               mesh: jax.sharding.Mesh, local: np.ndarray | None = None) -> jax.Array:
+               mesh: jax.sharding.Mesh) -> jax.Array:
   """The (n_disc, batch, ...) real data of `step`, sharded over devices and processes."""
-  local = local_real_batch(dataset, step, config) if local is None else local
-  return sharding.global_array(local, sharding.batch_sharded(mesh, batch_axis=1))
+  return sharding.global_array(local_real_batch(dataset, step, config),
+                               sharding.batch_sharded(mesh, batch_axis=1))
 
 
 class BatchPrefetcher:
-  """Reads the next step's real data on a worker thread while the device trains.
+  """Reads the next step's real data and sends it to the devices on a worker thread while
+  the devices train, so the loop's own thread only dispatches steps (on a GPU a short step
+  leaves the host little time per step).
 
   Batches are pure functions of the step, so prefetching never changes what is seen.
   """
 
-  def __init__(self, dataset: datasets.Dataset, config: ml_collections.ConfigDict):
-    self._read = functools.partial(local_real_batch, dataset, config=config)
+  def __init__(self, dataset: datasets.Dataset, config: ml_collections.ConfigDict,
+               mesh: jax.sharding.Mesh):
+    self._read = functools.partial(real_batch, dataset, config=config, mesh=mesh)
     self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     self._pending: dict[int, concurrent.futures.Future] = {}
 
-  def get(self, step: int) -> np.ndarray:
+  def get(self, step: int) -> jax.Array:
     future = self._pending.pop(step, None) or self._pool.submit(self._read, step)
     self._pending = {step + 1: self._pool.submit(self._read, step + 1)}
     return future.result()
@@ -194,7 +197,7 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
   writer = MetricWriter(workdir, enabled=is_main)
   total = config.num_train_steps
   progress = _Progress(int(state.step), total)
-  prefetcher = BatchPrefetcher(dataset, config)
+  prefetcher = BatchPrefetcher(dataset, config, mesh)
   previous = None
   evaluator = None
 
@@ -211,7 +214,7 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
 
   try:
     for step in range(int(state.step) + 1, total + 1):
-      real = real_batch(dataset, step - 1, config, mesh, prefetcher.get(step - 1))
+      real = prefetcher.get(step - 1)
       state, metrics = train_step(state, real)
       if previous is not None:  # at most two steps in flight; see DESIGN.md sec. 5
         jax.block_until_ready(previous[1])

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import train
+from squeezegan_jax import datasets, sharding, train
 from squeezegan_jax.errors import TrainingDiverged
 from squeezegan_jax.run_loading import load_run
 from tests.helpers import tiny_config
@@ -98,3 +98,18 @@ def test_a_steps_real_data_holds_its_n_disc_batches_in_order(n_disc):
   assert [int(batch[0, 0, 0, 0]) for batch in real] == list(range(5 * n_disc, 6 * n_disc))
   # One batch is not copied: a fresh array a step faulted its pages in (see the docstring).
   assert np.shares_memory(real, dataset.last) == (n_disc == 1)
+
+
+def test_the_prefetcher_hands_over_each_steps_batch_already_on_the_devices():
+  config = tiny_config()
+  mesh = sharding.make_mesh()
+  dataset = datasets.load_dataset(config.dataset, train.stream_key(config.seed, 0))
+  prefetcher = train.BatchPrefetcher(dataset, config, mesh)
+  try:
+    for step in (0, 1, 5):  # in order, then a jump (as after a resume)
+      real = prefetcher.get(step)
+      assert isinstance(real, jax.Array)
+      assert real.sharding == sharding.batch_sharded(mesh, batch_axis=1)
+      np.testing.assert_array_equal(real, train.local_real_batch(dataset, step, config))
+  finally:
+    prefetcher.close()
