@@ -27,10 +27,12 @@ class Dataset(Protocol):
   shape: tuple[int, ...]
   num_classes: int | None
 
-  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None)) -> np.ndarray:
-    """Rows `rows` of the index-th global training batch: uint8 images (scaled on the
-    device by to_model_range, a quarter of the bytes to read and send) or float32 data
-    already in the model's range."""
+  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None),
+                   count: int = 1) -> np.ndarray:
+    """Rows `rows` of the index-th global training batch (of it and the count - 1 after it,
+    one after the other in one array): uint8 images (scaled on the device by
+    to_model_range, a quarter of the bytes to read and send) or float32 data already in the
+    model's range."""
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Examples (and labels, if any) of 'train' or 'test' for evaluation (at most
@@ -90,8 +92,10 @@ class ImageDataset:
     count = len(self._splits["train"])
     return np.asarray(jax.random.permutation(jax.random.fold_in(self._key, epoch), count))
 
-  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None)) -> np.ndarray:
-    positions = np.arange(index * batch_size, (index + 1) * batch_size)[rows]
+  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None),
+                   count: int = 1) -> np.ndarray:
+    positions = np.arange(index * batch_size, (index + count) * batch_size)
+    positions = positions.reshape(count, batch_size)[:, rows].ravel()
     epochs, offsets = np.divmod(positions, len(self._splits["train"]))
     records = np.empty(len(positions), np.int64)
     for epoch in np.unique(epochs):
@@ -127,8 +131,10 @@ class GaussianMixture2D:
     noise = self.std * jax.random.normal(noise_key, (n, 2))
     return np.asarray(jnp.asarray(self.centers)[modes] + noise), np.asarray(modes)
 
-  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None)) -> np.ndarray:
-    return self.sample(jax.random.fold_in(self._key, index), batch_size)[0][rows]
+  def global_batch(self, index: int, batch_size: int, rows: slice = slice(None),
+                   count: int = 1) -> np.ndarray:
+    return np.concatenate([self.sample(jax.random.fold_in(self._key, index + i), batch_size)[0]
+                           [rows] for i in range(count)])
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     split_index = ("train", "test").index(check_choice("split", split, ("train", "test")))

@@ -122,3 +122,13 @@ def test_resumed_iteration_sees_the_same_batches_mid_epoch():
     np.testing.assert_array_equal(resumed.global_batch(i, batch), uninterrupted[i])
   halves = [resumed.global_batch(30, batch, rows) for rows in (slice(0, 32), slice(32, 64))]
   np.testing.assert_array_equal(np.concatenate(halves), uninterrupted[30])
+
+
+@pytest.mark.parametrize("name", ["digits", "grid25"])
+def test_count_batches_read_at_once_are_those_batches_one_after_the_other(name):
+  data = (_digits() if name == "digits"
+          else datasets.load_dataset(dict(name=name), jax.random.PRNGKey(0)))
+  batch = 64  # digits: 1,437 examples, so batches 21-23 cross an epoch boundary
+  for rows in (slice(None), slice(16, 48)):
+    separately = np.concatenate([data.global_batch(i, batch, rows) for i in range(21, 24)])
+    np.testing.assert_array_equal(data.global_batch(21, batch, rows, count=3), separately)
