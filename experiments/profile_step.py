@@ -8,10 +8,11 @@ operation's time per iteration: on a GPU or TPU the device's kernels; on a CPU t
 operations as its thunk executor ran them, each from its start to its completion (an
 asynchronous one, such as an Eigen convolution, returns at once and completes at its "end:"
 marker), with the wall time shared equally among the operations running at each moment, so
-that they add up to the time the step kept the CPU busy. Each operation is named by the JAX name stack it came from
-("FireGenerator backward/to_image"), cut to --depth levels below the model, so that time
-lands on layers rather than on fusion names; the kernels of GPU command buffers are named
-through their fusion's HLO metadata. --trace_dir keeps the trace for TensorBoard or XProf.
+that they add up to the time the step kept the CPU busy. Each operation is named by the JAX
+name stack it came from ("FireGenerator backward/to_image"), cut to --depth levels below
+the model, so that time lands on layers rather than on fusion names; the kernels of GPU
+command buffers are named through their fusion's HLO metadata. --trace_dir keeps the trace
+for TensorBoard or XProf.
 """
 
 import collections
