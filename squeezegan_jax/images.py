@@ -31,7 +31,8 @@ def scatter_plot(points: np.ndarray, reference: np.ndarray | None = None, size: 
                  extent: float | None = None) -> np.ndarray:
   """2D points (blue) over optional reference points (grey) as a uint8 RGB picture."""
   clouds = [points] + ([reference] if reference is not None else [])
-  extent = extent or 1.1 * max(float(np.abs(c).max()) for c in clouds)
+  # All points at the origin (a collapsed generator) still get a finite frame.
+  extent = extent or 1.1 * max(float(np.abs(c).max()) for c in clouds) or 1.0
   picture = Image.new("RGB", (size, size), "white")
   draw = ImageDraw.Draw(picture)
 
