@@ -1,0 +1,62 @@
+"""The shared building blocks: resampling, the conv unit's bias rule, size checks."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.models import layers
+
+X = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 6, 3))
+
+
+def test_nearest_upsampling_is_the_nearest_resize_and_its_gradient_sums_each_2x2_cell():
+  up = layers.upsample2x(X, "nearest")
+  np.testing.assert_array_equal(up, jax.image.resize(X, (2, 8, 12, 3), "nearest"))
+  cotangent = jax.random.normal(jax.random.PRNGKey(1), up.shape)
+  (gradient,) = jax.vjp(lambda x: layers.upsample2x(x, "nearest"), X)[1](cotangent)
+  np.testing.assert_allclose(gradient, cotangent.reshape(2, 4, 2, 6, 2, 3).sum((2, 4)),
+                             rtol=1e-6)
+
+
+def test_bilinear_upsampling_keeps_a_constant_map():
+  np.testing.assert_allclose(layers.upsample2x(jnp.full((1, 4, 4, 2), 3.0), "bilinear"), 3.0)
+
+
+@pytest.mark.parametrize("mode,reduce", [("avg_pool", np.mean), ("max_pool", np.max)])
+def test_pooling_halves_each_side_over_2x2_cells(mode, reduce):
+  expected = reduce(np.asarray(X).reshape(2, 2, 2, 3, 2, 3), axis=(2, 4))
+  np.testing.assert_allclose(layers.pool2x(X, mode), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("norm,has_bias", [("none", True), ("spectral", True), ("batch", False),
+                                           ("layer", False)])
+def test_the_conv_has_a_bias_only_where_no_normalization_shifts_its_output(norm, has_bias):
+  unit = layers.ConvNormAct(4, norm=norm)
+  variables = unit.init(jax.random.PRNGKey(0), X)
+  assert ("bias" in variables["params"]["conv"]) == has_bias
+  # Spectral normalization keeps its power-iteration vector beside the batch statistics.
+  assert ("spectral" in variables.get("batch_stats", {})) == (norm == "spectral")
+
+
+@pytest.mark.parametrize("shape,stages", [((8, 8, 1), 1), ((16, 16, 3), 2), ((256, 256, 3), 6)])
+def test_resolution_stages_count_doublings_from_4x4(shape, stages):
+  assert layers.resolution_stages(shape) == stages
+
+
+@pytest.mark.parametrize("shape,message", [
+    ((2,), "conv models need images"), ((48, 48, 3), "image_size=48"),
+    ((32, 16, 3), "image_size=(32, 16)"), ((512, 512, 3), "image_size=512"),
+    ((32, 32, 2), "dataset.channels=2"),
+])
+def test_sizes_conv_models_cannot_take_are_named(shape, message):
+  with pytest.raises(ConfigError) as error:
+    layers.resolution_stages(shape)
+  assert message in str(error.value)
+
+
+def test_an_unknown_activation_lists_the_known_ones():
+  with pytest.raises(ConfigError, match=r"activation='tanh2' is not valid; accepted: 'relu'"):
+    layers.activation_fn("tanh2")
+  assert float(layers.activation_fn("leaky_relu")(jnp.array(-1.0))) == pytest.approx(-0.2)
