@@ -1,7 +1,8 @@
 """python -m squeezegan_jax.summary --config=configs/x.py [--json]: size and cost of each net.
 
 Parameters, forward FLOPs per image (XLA's cost analysis of the compiled eval-mode forward
-at batch 1), parameter bytes in float32 and bfloat16, and input/output shapes.
+at batch 1), the values its layers write per image, parameter bytes in float32 and
+bfloat16, and input/output shapes.
 """
 
 import json
@@ -15,8 +16,11 @@ from ml_collections import config_flags
 
 from squeezegan_jax import cli, compilation, config_lib, datasets
 from squeezegan_jax.models import build_discriminator, build_generator
+from squeezegan_jax.models.conv_transpose import ConvTranspose
 
 FLAGS = flags.FLAGS
+# The layers whose outputs layer_outputs counts (normalizations and activations act on them).
+WEIGHT_LAYERS = (nn.Conv, nn.Dense, ConvTranspose)
 
 
 def count_params(params: Any) -> int:
@@ -32,12 +36,24 @@ def forward_flops(model: nn.Module, variables: Any, x: jax.Array) -> float:
   return float(cost.get("flops", 0.0))
 
 
+def layer_outputs(model: nn.Module, variables: Any, x: jax.Array) -> int:
+  """Values the network's convolutions and dense layers write for x in eval mode: on a GPU
+  at these sizes a pass costs its bytes more than its FLOPs, and each of these is read again
+  by normalization, activation and the backward pass."""
+  is_weight_layer = lambda module, method: (method == "__call__"
+                                            and isinstance(module, WEIGHT_LAYERS))
+  _, captured = model.apply(variables, x, train=False, mutable=["intermediates"],
+                            capture_intermediates=is_weight_layer)
+  return int(sum(leaf.size for leaf in jax.tree.leaves(captured["intermediates"])))
+
+
 def describe(model: nn.Module, x: jax.Array) -> dict[str, Any]:
   """The summary of one network for a single input x (batch 1)."""
   variables = model.init(jax.random.PRNGKey(0), x, train=False)
   params = count_params(variables["params"])
   out = jax.eval_shape(lambda v: model.apply(v, x, train=False), variables)
   return {"params": params, "flops": forward_flops(model, variables, x),
+          "layer_outputs": layer_outputs(model, variables, x),
           "bytes_f32": 4 * params, "bytes_bf16": 2 * params,
           "input_shape": list(x.shape[1:]), "output_shape": list(out.shape[1:])}
 
@@ -56,12 +72,13 @@ def summarize(config) -> dict[str, dict[str, Any]]:
 
 
 def format_table(summary: dict[str, dict[str, Any]]) -> str:
-  header = f"{'network':<15}{'model':<8}{'params':>12}{'MFLOPs/img':>12}{'MB f32':>9}" \
-           f"{'MB bf16':>9}  shapes"
+  header = f"{'network':<15}{'model':<8}{'params':>12}{'MFLOPs/img':>12}" \
+           f"{'outputs/img':>13}{'MB f32':>9}{'MB bf16':>9}  shapes"
   rows = [header, "-" * len(header)]
   for role, s in summary.items():
     rows.append(f"{role:<15}{s['name']:<8}{s['params']:>12,}{s['flops'] / 1e6:>12.1f}"
-                f"{s['bytes_f32'] / 1e6:>9.2f}{s['bytes_bf16'] / 1e6:>9.2f}  "
+                f"{s['layer_outputs']:>13,}{s['bytes_f32'] / 1e6:>9.2f}"
+                f"{s['bytes_bf16'] / 1e6:>9.2f}  "
                 f"{tuple(s['input_shape'])} -> {tuple(s['output_shape'])}")
   return "\n".join(rows)
 
