@@ -85,8 +85,8 @@ class _NumberedBatches:
 
   def global_batch(self, index, batch_size, rows=slice(None), count=1):
     numbers = np.repeat(np.arange(index, index + count, dtype=np.uint8), batch_size)
-    self.last = np.broadcast_to(numbers[:, None, None, None], (count * batch_size, 2, 2, 1))
-    self.last = self.last.reshape(count, batch_size, 2, 2, 1)[:, rows].reshape(-1, 2, 2, 1)
+    numbers = numbers.reshape(count, batch_size)[:, rows].ravel()
+    self.last = np.repeat(numbers, 4).reshape(-1, 2, 2, 1)
     return self.last
 
 
