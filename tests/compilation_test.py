@@ -11,9 +11,9 @@ from squeezegan_jax import compilation
 
 @pytest.fixture(autouse=True)
 def fresh_options():
-  compilation.compiler_options.cache_clear()
+  compilation._options_for.cache_clear()
   yield
-  compilation.compiler_options.cache_clear()
+  compilation._options_for.cache_clear()
 
 
 def _conv_and_product(x, kernel, matrix):
@@ -52,7 +52,30 @@ def test_users_own_xla_flag_wins(monkeypatch):
 
 def test_other_backends_keep_their_defaults(monkeypatch):
   monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+  assert compilation.target_backend() == "gpu"
   assert compilation.compiler_options() == {}
+
+
+def test_compiling_for_another_backend_holds_inside_the_block_only():
+  """A GPU program compiled on this CPU host traces with the GPU's options and formulations,
+  and the host's own come back afterwards (also when the block raises)."""
+  host = jax.default_backend()
+  with compilation.compiling_for("gpu"):
+    assert compilation.target_backend() == "gpu"
+    assert compilation.compiler_options() == {}
+    with compilation.compiling_for("tpu"):
+      assert compilation.target_backend() == "tpu"
+    assert compilation.target_backend() == "gpu"
+  assert compilation.target_backend() == host
+  with pytest.raises(RuntimeError), compilation.compiling_for("gpu"):
+    raise RuntimeError("compile failed")
+  assert compilation.target_backend() == host
+
+
+def test_compiling_for_an_unknown_backend_names_the_choices():
+  with pytest.raises(ValueError, match=r"'cuda' is not one of \('cpu', 'gpu', 'tpu'\)"):
+    with compilation.compiling_for("cuda"):
+      pass
 
 
 def test_a_jaxlib_that_does_not_know_the_option_keeps_its_defaults(monkeypatch):

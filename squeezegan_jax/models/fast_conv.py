@@ -91,7 +91,7 @@ def kernel_gradient(x: jax.Array, cotangent: jax.Array, kernel: jax.Array,
   gradient otherwise.
   """
   macs = cotangent.size * kernel.size // kernel.shape[-1]
-  if (jax.default_backend() != "cpu" or compilation.eigen_convolutions()
+  if (compilation.target_backend() != "cpu" or compilation.eigen_convolutions()
       or cotangent.shape[-1] < MIN_TAP_CHANNELS or macs < MIN_TAP_MACS):
     conv_of_kernel = lambda w: plain_conv(x, w, strides, padding)
     return jax.linear_transpose(conv_of_kernel, kernel)(cotangent)[0]
@@ -212,7 +212,7 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
   the stride, else as stride_h * stride_w stride-1 convolutions, one per output phase,
   interleaved; a one-pixel x as one matrix product.
   """
-  if jax.default_backend() != "cpu":
+  if compilation.target_backend() != "cpu":
     zeros = jnp.zeros((x.shape[0], *output_hw, kernel.shape[2]), x.dtype)
     _, adjoint = jax.vjp(lambda v: plain_conv(v, kernel, strides, padding), zeros)
     return adjoint(x)[0]
@@ -323,7 +323,7 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
   plain = (lhs.ndim == 4 and _is_nhwc(lhs, rhs, dimension_numbers) and feature_group_count == 1
            and all(d == 1 for d in (lhs_dilation or (1, 1)) + (rhs_dilation or (1, 1)))
            and not kwargs and precision is None)
-  backend = jax.default_backend()
+  backend = compilation.target_backend()
   if plain and backend == "gpu" and rhs.shape[:2] != (1, 1):
     return channel_aligned_conv(lhs, rhs, tuple(window_strides), padding)
   if not plain or backend != "cpu":
