@@ -33,6 +33,7 @@ from ml_collections import config_flags
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # step_setup beside us
 
+import hlo_program  # noqa: E402
 import step_setup  # noqa: E402
 from squeezegan_jax import cli  # noqa: E402
 
@@ -50,34 +51,12 @@ flags.DEFINE_bool("json", False, "Print one JSON object.")
 WARMUP = 3
 _END_MARKER = "end: "
 _NUMBERED = re.compile(r"[._]\d+$")
-_INSTRUCTION = re.compile(r'^\s*(?:ROOT )?%?([\w.\-]+) = .*?op_name="([^"]*)"', re.MULTILINE)
 
 
 class OpTime(NamedTuple):
   layer: str
   kernel: str
   nanoseconds: float
-
-
-def hlo_op_names(hlo_text: str) -> dict[str, str]:
-  """HLO instruction name -> the JAX name stack in its metadata."""
-  return dict(_INSTRUCTION.findall(hlo_text))
-
-
-def layer_of(name_stack: str, depth: int) -> str:
-  """'jit(step)/transpose(jvp(FireGenerator))/Fire_3/expand3x3/conv/conv_general_dilated'
-  -> 'FireGenerator backward/Fire_3/expand3x3' at depth 3: the model and pass, then the
-  module path, without the primitive at the end."""
-  parts = name_stack.split("/")
-  if parts and parts[0].startswith("jit("):
-    parts = parts[1:]
-  parts = parts[:-1] or parts  # the primitive, unless it is all there is
-  renamed = []
-  for part in parts:
-    match = re.fullmatch(r"(transpose\()?jvp\((\w+)\)\)?", part)
-    renamed.append(f"{match.group(2)} {'backward' if match.group(1) else 'forward'}"
-                   if match else part)
-  return "/".join(renamed[:depth]) or "(step)"
 
 
 def _name_stack(stats: dict, kernel: str, names: dict[str, str]) -> str | None:
@@ -157,7 +136,7 @@ def op_times(profile: ProfileData, names: dict[str, str], depth: int) -> list[Op
   for event, stats, nanoseconds in events:
     stack = _name_stack(stats, event.name, names)
     # XLA's own operations (copies it inserts, say) have no name stack: named by kind.
-    layer = layer_of(stack, depth) if stack else "(" + _NUMBERED.sub("", event.name) + ")"
+    layer = hlo_program.layer_of(stack, depth) if stack else "(" + _NUMBERED.sub("", event.name) + ")"
     result.append(OpTime(layer, event.name, nanoseconds))
   return result
 
@@ -195,7 +174,7 @@ def profile(config, steps: int, depth: int, top: int, trace_dir: str | None) -> 
   finally:
     if trace_dir is None:
       shutil.rmtree(directory, ignore_errors=True)
-  times = op_times(data, hlo_op_names(step.compiled.as_text()), depth)
+  times = op_times(data, hlo_program.hlo_op_names(step.compiled.as_text()), depth)
   return {"device": jax.devices()[0].device_kind, "devices": jax.device_count(),
           "batch_size": config.batch_size, "dtype": config.dtype, "steps": steps,
           "wall_ms_per_step": wall_ms, "op_ms_per_step": sum(t.nanoseconds for t in times)

@@ -12,6 +12,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "experiments"))
 
+import hlo_program  # noqa: E402
 import profile_step  # noqa: E402
 
 
@@ -37,22 +38,10 @@ def test_profile_puts_the_step_time_on_both_networks_layers(tmp_path):
              for path in files)  # kept where asked
 
 
-@pytest.mark.parametrize("stack,depth,layer", [
-    ("jit(step)/transpose(jvp(FireGenerator))/Fire_3/expand3x3/conv/conv_general_dilated", 3,
-     "FireGenerator backward/Fire_3/expand3x3"),
-    ("jit(step)/jvp(FireDiscriminator)/stem/conv/conv_general_dilated", 2,
-     "FireDiscriminator forward/stem"),
-    ("jit(step)/jvp(DCGANGenerator)/Dense_0/dot_general", 5, "DCGANGenerator forward/Dense_0"),
-    ("jit(step)/add", 3, "add"),  # an optimizer's update, outside the networks
-])
-def test_layer_of_names_the_model_pass_and_module_path(stack, depth, layer):
-  assert profile_step.layer_of(stack, depth) == layer
-
-
 def test_command_buffer_kernels_are_named_through_their_fusion():
   """A GPU kernel launched from a command buffer carries the buffer as its HLO op; its
   kernel name is the fusion's with '_N' for '.N'."""
-  names = profile_step.hlo_op_names(
+  names = hlo_program.hlo_op_names(
       '  %input_add_reduce_fusion.14 = (f32[512,16]{1,0}) fusion(%a), kind=kInput, '
       'metadata={op_name="jit(step)/transpose(jvp(FireGenerator))/Fire_3/expand3x3/add"}\n'
       '  ROOT %cudnn-conv.12 = (f32[8]{0}) custom-call(%b), '
