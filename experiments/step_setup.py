@@ -1,12 +1,15 @@
 """The training iteration that benchmark.py times and profile_step.py profiles, compiled."""
 
+import functools
 import time
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 
-from squeezegan_jax import sharding, steps, train
+from squeezegan_jax import config_lib, sharding, state, steps, train
+from squeezegan_jax.models.registry import build_discriminator, build_generator
 
 
 class CompiledStep(NamedTuple):
@@ -31,14 +34,40 @@ def iteration_config(config: ml_collections.ConfigDict, batch_size: int | None,
   return config
 
 
+def real_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+  """The step's real input: one batch (n_disc is 1 here) of the data set's images."""
+  image = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
+  return (1, config.batch_size, *image)
+
+
+def abstract_step(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """The step for `mesh` and its arguments as shapes and shardings, nothing computed: what
+  a program for devices this process cannot run on (a compile-only mesh) is lowered with.
+
+  Returns (jitted step, abstract state, abstract real batch).
+  """
+  shape = config_lib.validate_config(config)
+  sharding.check_batch_size(config.batch_size, mesh)
+  generator = build_generator(config.generator, shape, config.dtype)
+  discriminator = build_discriminator(config.discriminator, shape, config.dtype)
+  init = functools.partial(state.create_gan_state, generator, discriminator, shape,
+                           config.optimizer)
+  shapes = jax.eval_shape(init, train.stream_key(config.seed, train.MODEL_STREAM))
+  replicated = sharding.replicated(mesh)
+  abstract_state = jax.tree.map(
+      lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=replicated), shapes)
+  real = jax.ShapeDtypeStruct(real_shape(config), jnp.float32,
+                              sharding=sharding.batch_sharded(mesh, batch_axis=1))
+  return (steps.make_train_step(config, generator.latent_dim, mesh), abstract_state, real)
+
+
 def compile_step(config: ml_collections.ConfigDict) -> CompiledStep:
   """The step compiled for every device here, its initial state and a batch of random real
   images already on the devices (so that only the step is measured)."""
   mesh = sharding.make_mesh()
   _, generator, state = train.setup(config, mesh)
-  shape = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
   real = jax.device_put(
-      jax.random.uniform(jax.random.PRNGKey(0), (1, config.batch_size, *shape), minval=-1),
+      jax.random.uniform(jax.random.PRNGKey(0), real_shape(config), minval=-1),
       sharding.batch_sharded(mesh, batch_axis=1))
   start = time.perf_counter()
   compiled = steps.make_train_step(config, generator.latent_dim, mesh).lower(state,
