@@ -73,6 +73,7 @@ GPUS = {
 # Step ms = MB * ms_per_mb + kernels * ms_per_kernel, fitted on the H200 (module docstring).
 STEP_TIME_FIT = {"h200": dict(ms_per_mb=0.000476, ms_per_kernel=0.00767)}
 
+
 def gpu_mesh(gpu: str) -> jax.sharding.Mesh:
   """A one-device mesh of a compile-only `gpu`: programs for it compile, none can run."""
   from jax.experimental import topologies  # pylint: disable=import-outside-toplevel
@@ -80,10 +81,10 @@ def gpu_mesh(gpu: str) -> jax.sharding.Mesh:
     topology = topologies.get_topology_desc(
         platform="cuda", topology="1x1x1", target_config=_DEVICE_INFO.format(**GPUS[gpu]))
   except (NotImplementedError, RuntimeError) as error:
+    install = f'pip install "jax[cuda13]=={jax.__version__}"'
     raise ConfigError("--gpu", gpu, "a GPU that the installed jaxlib can compile for",
-                      f"that needs its CUDA plugin: pip install \"jax[cuda13]=={jax.__version__}\""
-                      f", about 4 GB, no GPU needed; jax said: {str(error).splitlines()[0]}"
-                      ) from None
+                      f"that needs its CUDA plugin: {install}, about 4 GB, no GPU needed; "
+                      f"jax said: {str(error).splitlines()[0]}") from None
   return jax.sharding.Mesh(topology.devices, (sharding.DATA_AXIS,))
 
 

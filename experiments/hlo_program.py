@@ -107,12 +107,10 @@ def report(hlo_text: str, depth: int, top: int) -> dict[str, Any]:
   """Kernel count and bytes of an optimized program, by kind and by layer."""
   found = kernels(hlo_text)
   moved = sum(kernel.bytes for kernel in found)
-  layer = lambda k: (layer_of(k.name_stack, depth) if k.name_stack
-                     else f"({k.kind})")
+  layer = lambda k: layer_of(k.name_stack, depth) if k.name_stack else f"({k.kind})"
   return {"kernels": len(found), "mb_moved": moved / 1e6,
           "kinds": _rows(found, lambda k: k.kind, len(found)),
           "layers": _rows(found, layer, top)}
-
 
 
 def hlo_op_names(hlo_text: str) -> dict[str, str]:
