@@ -16,7 +16,7 @@ formulations before a GPU measures them. They are the compiler's static program,
 timings: no autotuning runs, and the runtime's CUDA graphs are not formed. For the H200 it
 also prints `model_ms`, MB / 2.10 TB/s + 7.67 us a kernel: the least-squares fit of the six
 H200 step times the README's performance section measured to their programs' figures
-(within 8% of each; README, "A GPU's program, without a GPU"), a guide, not a measurement.
+(within 9% of each; README, "A GPU's program, without a GPU"), a guide, not a measurement.
 """
 
 import json
