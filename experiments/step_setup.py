@@ -40,7 +40,8 @@ def real_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   return (1, config.batch_size, *image)
 
 
-def abstract_step(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+def abstract_step(config: ml_collections.ConfigDict,
+                  mesh: jax.sharding.Mesh) -> tuple[Any, Any, jax.ShapeDtypeStruct]:
   """The step for `mesh` and its arguments as shapes and shardings, nothing computed: what
   a program for devices this process cannot run on (a compile-only mesh) is lowered with.
 
