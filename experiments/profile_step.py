@@ -136,7 +136,8 @@ def op_times(profile: ProfileData, names: dict[str, str], depth: int) -> list[Op
   for event, stats, nanoseconds in events:
     stack = _name_stack(stats, event.name, names)
     # XLA's own operations (copies it inserts, say) have no name stack: named by kind.
-    layer = hlo_program.layer_of(stack, depth) if stack else "(" + _NUMBERED.sub("", event.name) + ")"
+    layer = (hlo_program.layer_of(stack, depth) if stack
+             else "(" + _NUMBERED.sub("", event.name) + ")")
     result.append(OpTime(layer, event.name, nanoseconds))
   return result
 

@@ -1,6 +1,5 @@
 """The training iteration that benchmark.py times and profile_step.py profiles, compiled."""
 
-import functools
 import time
 from typing import Any, NamedTuple
 
@@ -8,8 +7,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from squeezegan_jax import config_lib, sharding, state, steps, train
-from squeezegan_jax.models.registry import build_discriminator, build_generator
+from squeezegan_jax import sharding, steps, train
 
 
 class CompiledStep(NamedTuple):
@@ -47,13 +45,8 @@ def abstract_step(config: ml_collections.ConfigDict,
 
   Returns (jitted step, abstract state, abstract real batch).
   """
-  shape = config_lib.validate_config(config)
-  sharding.check_batch_size(config.batch_size, mesh)
-  generator = build_generator(config.generator, shape, config.dtype)
-  discriminator = build_discriminator(config.discriminator, shape, config.dtype)
-  init = functools.partial(state.create_gan_state, generator, discriminator, shape,
-                           config.optimizer)
-  shapes = jax.eval_shape(init, train.stream_key(config.seed, train.MODEL_STREAM))
+  generator, init = train.build_networks(config, mesh)
+  shapes = jax.eval_shape(init, train.model_key(config))
   replicated = sharding.replicated(mesh)
   abstract_state = jax.tree.map(
       lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=replicated), shapes)

@@ -93,17 +93,28 @@ class _Progress:
     return rate, (self._total - step) / max(rate, 1e-9)
 
 
-def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
-  """Validates the config, then builds the data set, generator and initial state."""
+def build_networks(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """Validates the config for `mesh`, then builds the generator and init(key), the pure
+  function that makes the initial GANState (called with model_key(config))."""
   shape = config_lib.validate_config(config)
   sharding.check_batch_size(config.batch_size, mesh)
-  dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
   generator = build_generator(config.generator, shape, config.dtype)
   discriminator = build_discriminator(config.discriminator, shape, config.dtype)
-  init = compilation.jit(functools.partial(create_gan_state, generator, discriminator, shape,
-                                           config.optimizer),
-                         out_shardings=sharding.replicated(mesh))
-  return dataset, generator, init(stream_key(config.seed, MODEL_STREAM))
+  return generator, functools.partial(create_gan_state, generator, discriminator, shape,
+                                      config.optimizer)
+
+
+def model_key(config: ml_collections.ConfigDict) -> jax.Array:
+  """The key the networks' initial parameters come from."""
+  return stream_key(config.seed, MODEL_STREAM)
+
+
+def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """Validates the config, then builds the data set, generator and initial state."""
+  generator, init = build_networks(config, mesh)
+  dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
+  state = compilation.jit(init, out_shardings=sharding.replicated(mesh))(model_key(config))
+  return dataset, generator, state
 
 
 def prepare_workdir(workdir: str) -> None:
