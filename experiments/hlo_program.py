@@ -132,5 +132,3 @@ def layer_of(name_stack: str, depth: int) -> str:
     renamed.append(f"{match.group(2)} {'backward' if match.group(1) else 'forward'}"
                    if match else part)
   return "/".join(renamed[:depth]) or "(step)"
-
-

@@ -59,7 +59,7 @@ def compile_step(config: ml_collections.ConfigDict) -> CompiledStep:
   """The step compiled for every device here, its initial state and a batch of random real
   images already on the devices (so that only the step is measured)."""
   mesh = sharding.make_mesh()
-  _, generator, state = train.setup(config, mesh)
+  generator, state = train.initial_state(config, mesh)
   real = jax.device_put(
       jax.random.uniform(jax.random.PRNGKey(0), real_shape(config), minval=-1),
       sharding.batch_sharded(mesh, batch_axis=1))

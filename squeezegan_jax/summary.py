@@ -6,6 +6,7 @@ bfloat16, and input/output shapes.
 """
 
 import json
+import math
 from typing import Any
 
 import flax.linen as nn
@@ -42,9 +43,10 @@ def layer_outputs(model: nn.Module, variables: Any, x: jax.Array) -> int:
   by normalization, activation and the backward pass."""
   is_weight_layer = lambda module, method: (method == "__call__"
                                             and isinstance(module, WEIGHT_LAYERS))
-  _, captured = model.apply(variables, x, train=False, mutable=["intermediates"],
-                            capture_intermediates=is_weight_layer)
-  return int(sum(leaf.size for leaf in jax.tree.leaves(captured["intermediates"])))
+  _, captured = jax.eval_shape(  # shapes only: nothing is computed
+      lambda v: model.apply(v, x, train=False, mutable=["intermediates"],
+                            capture_intermediates=is_weight_layer), variables)
+  return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(captured["intermediates"]))
 
 
 def describe(model: nn.Module, x: jax.Array) -> dict[str, Any]:

@@ -109,11 +109,18 @@ def model_key(config: ml_collections.ConfigDict) -> jax.Array:
   return stream_key(config.seed, MODEL_STREAM)
 
 
+def initial_state(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """Validates the config, then builds the generator and the initial state, replicated over
+  `mesh`; no data set is read (a benchmark of the step needs none)."""
+  generator, init = build_networks(config, mesh)
+  state = compilation.jit(init, out_shardings=sharding.replicated(mesh))(model_key(config))
+  return generator, state
+
+
 def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
   """Validates the config, then builds the data set, generator and initial state."""
-  generator, init = build_networks(config, mesh)
+  generator, state = initial_state(config, mesh)
   dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
-  state = compilation.jit(init, out_shardings=sharding.replicated(mesh))(model_key(config))
   return dataset, generator, state
 
 

@@ -27,6 +27,12 @@ def test_benchmark_reports_the_step():
   assert report["batch_size"] == 8 and report["config"] == "default.py"
 
 
+def test_benchmark_needs_no_data_set(tmp_path):
+  """The step is timed on random images: a config whose data set is not prepared still runs."""
+  report = _benchmark("--config.dataset.name=tfds:mnist", f"--config.dataset.data_dir={tmp_path}")
+  assert report["img_per_s"] > 0
+
+
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs the bench extra")
 def test_benchmark_with_torch_reference_reports_the_ratio():
   report = _benchmark("--reference=torch", "--steps=3", "--rounds=2")
