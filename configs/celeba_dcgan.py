@@ -1,7 +1,7 @@
 """DCGAN G vs DCGAN D on tfds:celeb_a at 64x64x3.
 
 Prepare the data once, with its 64x64 fitted copy (2.5 GB; read instead of decoding JPEGs):
-python -m squeezegan_jax.prepare_data celeb_a --image_size=64
+python -m squeezegan_jax.data.prepare_data celeb_a --image_size=64
 """
 
 import ml_collections

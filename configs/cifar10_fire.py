@@ -1,6 +1,6 @@
 """Fire G vs Fire D on tfds:cifar10 at 32x32x3.
 
-Prepare the data once: python -m squeezegan_jax.prepare_data cifar10
+Prepare the data once: python -m squeezegan_jax.data.prepare_data cifar10
 """
 
 import ml_collections

@@ -1,6 +1,6 @@
 """DCGAN G vs DCGAN D on tfds:mnist at 32x32x1.
 
-Prepare the data once: python -m squeezegan_jax.prepare_data mnist
+Prepare the data once: python -m squeezegan_jax.data.prepare_data mnist
 """
 
 import ml_collections

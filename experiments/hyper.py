@@ -81,7 +81,7 @@ def _call_in_file(path: str, function: str, field: str, example: str) -> Any:
 
 def load_sweep(path: str) -> Sweep:
   """The Sweep returned by get_sweep() in the file at `path`."""
-  return _call_in_file(path, "get_sweep", "sweep", "experiments/loss.py")
+  return _call_in_file(path, "get_sweep", "sweep", "experiments/sweeps/loss.py")
 
 
 def load_config(path: str) -> ml_collections.ConfigDict:

@@ -1,6 +1,6 @@
 """Runs a sweep: every cell x seed trained, evaluated and tabulated.
 
-python experiments/run.py --sweep=experiments/squeeze_ratio.py --workdir=runs/squeeze_ratio
+python -m experiments.run --sweep=experiments/sweeps/squeeze_ratio.py --workdir=runs/squeeze_ratio
     [--runs_dir=runs/cells] [--results_dir=experiments/results/squeeze_ratio]
 
 Each run trains in its own directory, named by a fingerprint of its whole config, under
@@ -23,14 +23,11 @@ import time
 import jax
 from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # hyper, results beside us
-
-import hyper  # noqa: E402
-import results  # noqa: E402
-from squeezegan_jax import cli, evaluate, summary, train  # noqa: E402
+from experiments import hyper, report
+from squeezegan_jax import cli, evaluate, summary, train
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("sweep", None, "Sweep file (experiments/<sweep>.py).")
+flags.DEFINE_string("sweep", None, "Sweep file (experiments/sweeps/<sweep>.py).")
 flags.DEFINE_string("workdir", None, "Where the tables and plots go (runs/<sweep>).")
 flags.DEFINE_string("runs_dir", None, "Where runs train (default: WORKDIR/runs).")
 flags.DEFINE_string("results_dir", None, "Also copy tables, plots and the command here.")
@@ -103,11 +100,11 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
         record = json.load(f)
     else:
       record = run_one(config, run_dir)
-    rows.append(results.row(cell.label, seed, run_dir, record, _cost(config, cost_cache)))
+    rows.append(report.row(cell.label, seed, run_dir, record, _cost(config, cost_cache)))
     curves.append((cell.label, seed, record["curve"]))
   if not dry_run:
-    written = results.write_all(definition, rows, curves, workdir)
-    print("\n" + results.markdown_table(definition, rows), flush=True)
+    written = report.write_all(definition, rows, curves, workdir)
+    print("\n" + report.markdown_table(definition, rows), flush=True)
     print(f"Wrote {', '.join(written)} in {workdir}", flush=True)
   return rows
 
@@ -115,7 +112,7 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
 def copy_results(workdir: str, results_dir: str, command: str) -> None:
   """The sweep's tables and plots, plus the command that made them, into results_dir."""
   os.makedirs(results_dir, exist_ok=True)
-  for name in results.OUTPUT_FILES:
+  for name in report.OUTPUT_FILES:
     shutil.copy(os.path.join(workdir, name), os.path.join(results_dir, name))
   try:
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
@@ -134,7 +131,7 @@ def main(argv: list[str]) -> None:
     jax.config.update("jax_compilation_cache_dir", os.path.join(runs_dir, ".jax_cache"))
   run_sweep(FLAGS.sweep, FLAGS.workdir, runs_dir, FLAGS.dry_run)
   if FLAGS.results_dir and not FLAGS.dry_run:
-    command = shlex.join(["python", "experiments/run.py", *sys.argv[1:]])
+    command = shlex.join(["python", "-m", "experiments.run", *sys.argv[1:]])
     copy_results(FLAGS.workdir, FLAGS.results_dir, command)
 
 

@@ -10,14 +10,15 @@ from typing import Any
 
 import ml_collections
 
-from squeezegan_jax import augment, datasets, losses, penalties, state
+from squeezegan_jax import augment, losses, optimizers, penalties
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.models import registry
 
 
 def model_section(role: str, name: str, **overrides: Any) -> ml_collections.ConfigDict:
   """config.generator / config.discriminator for model `name`, all fields spelled out."""
-  fields = {"name": name, **registry.DEFAULTS[role][name], **overrides}
+  fields = {"name": name, **registry.defaults(role, name), **overrides}
   return ml_collections.ConfigDict(registry.resolve_section(role, fields))
 
 
@@ -57,7 +58,7 @@ def real_data_config(dataset: str, image_size: int, channels: int,
   """A config for 32-64 px data (e.g. "tfds:cifar10") with `model` as G and D.
 
   Longer training than the digits default, 64 images a batch, samples and checkpoints every
-  2,000 steps. Prepare TFDS catalog data once with `python -m squeezegan_jax.prepare_data`.
+  2,000 steps. Prepare TFDS catalog data once with `python -m squeezegan_jax.data.prepare_data`.
   """
   config = base_config()
   config.dataset.update(name=dataset, image_size=image_size, channels=channels)
@@ -97,7 +98,7 @@ def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   if not isinstance(config.penalty.weight, (int, float)) or config.penalty.weight < 0:
     raise ConfigError("penalty.weight", config.penalty.weight, "a number >= 0")
   for role in ("g", "d"):
-    state.make_optimizer(config.optimizer, role)
+    optimizers.make_optimizer(config.optimizer, role)
   if augment.parse_policy(config.augment) and len(shape) != 3:
     raise ConfigError("augment", config.augment, "'' for point data sets",
                       "DiffAugment works on images")

@@ -22,6 +22,8 @@ class ConfigError(ValueError):
     super().__init__(f"{field}={value!r} is not valid{accepted_text}{hint_text}")
     self.field = field
     self.value = value
+    self.accepted = accepted
+    self.hint = hint
 
 
 def check_choice(field: str, value: Any, choices: Iterable[Any]) -> Any:

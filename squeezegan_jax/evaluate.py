@@ -11,7 +11,8 @@ import os
 import jax
 from absl import flags
 
-from squeezegan_jax import cli, steps, train
+from squeezegan_jax import cli, steps
+from squeezegan_jax import state as gan_state
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.evaluation.evaluator import FEATURES, Evaluator, generate
 from squeezegan_jax.run_loading import load_run
@@ -29,7 +30,7 @@ def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | N
     raise ConfigError("num_samples", num, "an integer >= 2")
   evaluator = Evaluator(run.dataset, run.config.dataset, features, inception_weights,
                         classifier_seed)
-  key = train.stream_key(run.config.seed, train.EVAL_STREAM)
+  key = gan_state.stream_key(run.config.seed, gan_state.EVAL_STREAM)
   samples = generate(steps.make_sampler(run.generator), run.state.ema,
                      run.generator.latent_dim, num, key)
   result = {"step": run.step, "features": features,

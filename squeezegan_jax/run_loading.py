@@ -6,8 +6,10 @@ from typing import NamedTuple
 import jax
 import ml_collections
 
-from squeezegan_jax import datasets, sharding, train
+from squeezegan_jax import sharding
+from squeezegan_jax import state as gan_state
 from squeezegan_jax.checkpoints import Checkpoints
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.state import GANState
 
@@ -37,7 +39,7 @@ def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> 
   step = max(steps) if step is None else step
   meta = checkpoints.restore_meta(step)
   config = ml_collections.ConfigDict(meta["config"])
-  dataset, generator, state = train.setup(config, sharding.make_mesh())
+  dataset, generator, state = gan_state.setup(config, sharding.make_mesh())
   if untrained:
     step = 0
   else:

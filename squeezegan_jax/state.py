@@ -1,15 +1,31 @@
-"""The training state: generator and discriminator TrainStates, the EMA generator, the key."""
+"""The training state (both TrainStates, the EMA generator, the key) and how a run builds it.
 
+Every random number of a run comes from config.seed through the streams below.
+"""
+
+import functools
 from typing import Any, Mapping
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import ml_collections
 import optax
 from flax import struct
 from flax.training import train_state
 
-from squeezegan_jax.errors import ConfigError, check_choice
+from squeezegan_jax import config_lib, optimizers, sharding
+from squeezegan_jax.data import datasets
+from squeezegan_jax.models import build_discriminator, build_generator
+from squeezegan_jax.ops import compilation
+
+# Independent streams derived from config.seed: fold_in(PRNGKey(seed), stream).
+MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM, EVAL_STREAM = 0, 1, 2, 3
+
+
+def stream_key(seed: int, stream: int) -> jax.Array:
+  """The key of one independent random stream of the run seeded by `seed`."""
+  return jax.random.fold_in(jax.random.PRNGKey(seed), stream)
 
 
 class ModelState(train_state.TrainState):
@@ -32,23 +48,6 @@ class GANState:
   rng: jax.Array
 
 
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
-
-def make_optimizer(config: Mapping[str, Any], role: str) -> optax.GradientTransformation:
-  """Adam (b1, b2) by default, with separate G and D learning rates (TTUR)."""
-  name = check_choice("optimizer.name", config["name"], OPTIMIZERS)
-  field = f"optimizer.{role}_learning_rate"
-  learning_rate = config[f"{role}_learning_rate"]
-  if not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
-    raise ConfigError(field, learning_rate, "a positive number")
-  if name == "adam":
-    return optax.adam(learning_rate, b1=config["b1"], b2=config["b2"])
-  if name == "rmsprop":
-    return optax.rmsprop(learning_rate)
-  return optax.sgd(learning_rate)
-
-
 def _model_state(model: nn.Module, variables: Mapping[str, Any],
                  tx: optax.GradientTransformation) -> ModelState:
   return ModelState.create(apply_fn=model.apply, params=variables["params"], tx=tx,
@@ -61,7 +60,38 @@ def create_gan_state(generator: nn.Module, discriminator: nn.Module, data_shape:
   g_key, d_key, train_key = jax.random.split(key, 3)
   g_vars = generator.init(g_key, jnp.zeros((1, generator.latent_dim)), train=False)
   d_vars = discriminator.init(d_key, jnp.zeros((1, *data_shape)), train=False)
-  g = _model_state(generator, g_vars, make_optimizer(optimizer_config, "g"))
-  d = _model_state(discriminator, d_vars, make_optimizer(optimizer_config, "d"))
+  g = _model_state(generator, g_vars, optimizers.make_optimizer(optimizer_config, "g"))
+  d = _model_state(discriminator, d_vars, optimizers.make_optimizer(optimizer_config, "d"))
   ema = {"params": g.params, "batch_stats": g.batch_stats}
   return GANState(step=jnp.zeros((), jnp.int32), g=g, d=d, ema=ema, rng=train_key)
+
+
+def build_networks(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """Validates the config for `mesh`, then builds the generator and init(key), the pure
+  function that makes the initial GANState (called with model_key(config))."""
+  shape = config_lib.validate_config(config)
+  sharding.check_batch_size(config.batch_size, mesh)
+  generator = build_generator(config.generator, shape, config.dtype)
+  discriminator = build_discriminator(config.discriminator, shape, config.dtype)
+  return generator, functools.partial(create_gan_state, generator, discriminator, shape,
+                                      config.optimizer)
+
+
+def model_key(config: ml_collections.ConfigDict) -> jax.Array:
+  """The key the networks' initial parameters come from."""
+  return stream_key(config.seed, MODEL_STREAM)
+
+
+def initial_state(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """Validates the config, then builds the generator and the initial state, replicated over
+  `mesh`; no data set is read (a benchmark of the step needs none)."""
+  generator, init = build_networks(config, mesh)
+  state = compilation.jit(init, out_shardings=sharding.replicated(mesh))(model_key(config))
+  return generator, state
+
+
+def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
+  """Validates the config, then builds the data set, generator and initial state."""
+  generator, state = initial_state(config, mesh)
+  dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
+  return dataset, generator, state

@@ -14,7 +14,9 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh
 
-from squeezegan_jax import augment, compilation, datasets, losses, penalties, sharding
+from squeezegan_jax import augment, losses, penalties, sharding
+from squeezegan_jax.data import datasets
+from squeezegan_jax.ops import compilation
 from squeezegan_jax.state import GANState, ModelState
 
 Metrics = dict[str, jax.Array]

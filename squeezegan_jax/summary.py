@@ -15,9 +15,11 @@ import jax.numpy as jnp
 from absl import flags
 from ml_collections import config_flags
 
-from squeezegan_jax import cli, compilation, config_lib, datasets
+from squeezegan_jax import cli, config_lib
+from squeezegan_jax.data import datasets
 from squeezegan_jax.models import build_discriminator, build_generator
-from squeezegan_jax.models.conv_transpose import ConvTranspose
+from squeezegan_jax.ops import compilation
+from squeezegan_jax.ops.conv_transpose import ConvTranspose
 
 FLAGS = flags.FLAGS
 # The layers whose outputs layer_outputs counts (normalizations and activations act on them).

@@ -12,17 +12,15 @@ import ml_collections
 import numpy as np
 
 from squeezegan_jax import checkpoints as checkpoints_lib
-from squeezegan_jax import compilation, config_lib, datasets, images, sharding, steps
+from squeezegan_jax import config_lib, images, sharding, steps
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, TrainingDiverged
 from squeezegan_jax.evaluation.evaluator import Evaluator, generate
 from squeezegan_jax.metric_writers import MetricWriter
-from squeezegan_jax.models import build_discriminator, build_generator
 from squeezegan_jax.preemption import StopRequest
-from squeezegan_jax.state import GANState, create_gan_state
+from squeezegan_jax.state import EVAL_STREAM, SAMPLE_STREAM, GANState, setup, stream_key
 from squeezegan_jax.workdir_lock import WorkdirLock
 
-# Independent streams derived from config.seed: fold_in(PRNGKey(seed), stream).
-MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM, EVAL_STREAM = 0, 1, 2, 3
 EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_captured",
               "high_quality")
 # Config fields a checkpoint's state depends on: another value cannot be restored
@@ -30,10 +28,6 @@ EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_capt
 ARCHITECTURE_FIELDS = ("dataset", "generator", "discriminator", "optimizer.name")
 # Where and how the data is read, which a resumed run may change (the data stays the same).
 READING_FIELDS = ("data_dir", "reader_processes")
-
-
-def stream_key(seed: int, stream: int) -> jax.Array:
-  return jax.random.fold_in(jax.random.PRNGKey(seed), stream)
 
 
 def local_real_batch(dataset: datasets.Dataset, step: int,
@@ -91,37 +85,6 @@ class _Progress:
     rate = (step - self._step) / max(now - self._time, 1e-9)
     self._step, self._time = step, now
     return rate, (self._total - step) / max(rate, 1e-9)
-
-
-def build_networks(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
-  """Validates the config for `mesh`, then builds the generator and init(key), the pure
-  function that makes the initial GANState (called with model_key(config))."""
-  shape = config_lib.validate_config(config)
-  sharding.check_batch_size(config.batch_size, mesh)
-  generator = build_generator(config.generator, shape, config.dtype)
-  discriminator = build_discriminator(config.discriminator, shape, config.dtype)
-  return generator, functools.partial(create_gan_state, generator, discriminator, shape,
-                                      config.optimizer)
-
-
-def model_key(config: ml_collections.ConfigDict) -> jax.Array:
-  """The key the networks' initial parameters come from."""
-  return stream_key(config.seed, MODEL_STREAM)
-
-
-def initial_state(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
-  """Validates the config, then builds the generator and the initial state, replicated over
-  `mesh`; no data set is read (a benchmark of the step needs none)."""
-  generator, init = build_networks(config, mesh)
-  state = compilation.jit(init, out_shardings=sharding.replicated(mesh))(model_key(config))
-  return generator, state
-
-
-def setup(config: ml_collections.ConfigDict, mesh: jax.sharding.Mesh):
-  """Validates the config, then builds the data set, generator and initial state."""
-  generator, state = initial_state(config, mesh)
-  dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
-  return dataset, generator, state
 
 
 def prepare_workdir(workdir: str) -> None:

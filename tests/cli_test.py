@@ -6,6 +6,7 @@ from squeezegan_jax import train
 from tests.helpers import run_cli, tiny_config
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("args,message", [
     (["--config=configs/nope.py"], "config file not found"),
     (["--config={no_get_config}"], "has no get_config()"),
@@ -30,7 +31,7 @@ from tests.helpers import run_cli, tiny_config
      "workdir='/proc/cannot_write' is not valid; accepted: a directory this user can write"),
     (["--config=configs/mnist_fire.py", "--config.dataset.data_dir={tmp}"],
      "prepare it once (needs the tf extra and a network) with: python -m "
-     "squeezegan_jax.prepare_data mnist"),
+     "squeezegan_jax.data.prepare_data mnist"),
     (["--config=configs/default.py", "--config.dataset.name=folder:{tmp}"],
      "a folder holding .png/.jpg/.jpeg images"),
     (["--config=configs/default.py", "--config.dataset.name=folder:{corrupt}"],
@@ -53,6 +54,7 @@ def test_bad_training_input_is_one_line_and_exit_2(args, message, tmp_path):
   assert "Traceback" not in result.stderr
 
 
+@pytest.mark.smoke
 def test_sample_and_evaluate_without_checkpoint_exit_2(tmp_path):
   for module in ("squeezegan_jax.sample", "squeezegan_jax.evaluate"):
     result = run_cli(module, f"--workdir={tmp_path}", f"--out={tmp_path}/x.png"

@@ -10,9 +10,7 @@ import pytest
 
 from squeezegan_jax import evaluate, train
 from squeezegan_jax.errors import ConfigError
-from tests.helpers import tiny_config
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.helpers import ROOT, tiny_config
 
 
 @pytest.fixture(scope="module")

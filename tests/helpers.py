@@ -8,8 +8,8 @@ import jax
 import ml_collections
 import numpy as np
 
-from squeezegan_jax import synthetic
 from squeezegan_jax.config_lib import base_config, model_section
+from squeezegan_jax.data import synthetic
 
 TINY_FIRE = dict(base_e=8, incr_e=8, freq=1)
 TINY = {

@@ -5,9 +5,12 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import pytest
+
+from tests.helpers import ROOT
 
 
+@pytest.mark.smoke
 def test_main_trains_default_config_with_overrides(tmp_path):
   workdir = tmp_path / "run"
   result = subprocess.run(

@@ -9,8 +9,8 @@ import jax
 import numpy as np
 
 from squeezegan_jax.run_loading import load_run
+from tests.helpers import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = ("from tests.helpers import tiny_config\n"
           "def get_config():\n"
           "  return tiny_config(num_train_steps=3, checkpoint_every_steps=3, log_every_steps=1,\n"

@@ -11,9 +11,8 @@ import pytest
 
 from squeezegan_jax import train
 from squeezegan_jax.run_loading import load_run
-from tests.helpers import tiny_config
+from tests.helpers import ROOT, tiny_config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS = 8
 CONFIG = (f"from tests.helpers import tiny_config\n"
           f"def get_config():\n"

@@ -6,14 +6,16 @@ import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import datasets, sharding, steps, train
+from squeezegan_jax import sharding, steps, train
+from squeezegan_jax import state as gan_state
+from squeezegan_jax.data import datasets
 from squeezegan_jax.losses import LOSSES
 from squeezegan_jax.models import DISCRIMINATORS, GENERATORS
 from tests.helpers import tiny_config
 
 
 def run_steps(config, mesh, num_steps=2):
-  dataset, generator, state = train.setup(config, mesh)
+  dataset, generator, state = gan_state.setup(config, mesh)
   step_fn = steps.make_train_step(config, generator.latent_dim, mesh)
   history = []
   for step in range(num_steps):
@@ -32,6 +34,7 @@ def _assert_finite(history):
       assert np.isfinite(value), (name, value)
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("g_name,d_name", itertools.product(GENERATORS, DISCRIMINATORS))
 def test_every_pair_trains_with_finite_losses(g_name, d_name):
   _, history = run_steps(tiny_config(g_name, d_name), _one_device())
@@ -61,7 +64,7 @@ def test_penalties_and_options_train(penalty, options):
 def test_step_updates_both_networks_and_ema():
   config = tiny_config("dcgan", "dcgan")
   mesh = _one_device()
-  _, _, initial = train.setup(config, mesh)
+  _, _, initial = gan_state.setup(config, mesh)
   initial = jax.device_get(initial)
   state, _ = run_steps(config, mesh, num_steps=1)
   for before, after in ((initial.g.params, state.g.params), (initial.d.params, state.d.params),
@@ -85,7 +88,7 @@ def test_eight_devices_match_one_device():
 def test_a_byte_batch_trains_as_its_host_scaled_floats():
   config = tiny_config()
   mesh = _one_device()
-  _, generator, state = train.setup(config, mesh)
+  _, generator, state = gan_state.setup(config, mesh)
   step_fn = steps.make_train_step(config, generator.latent_dim, mesh)
   images = jax.random.randint(jax.random.PRNGKey(5), (1, 16, 16, 16, 1), 0, 256)
   images = np.asarray(images, np.uint8)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import pytest
 
 from squeezegan_jax import summary
-from squeezegan_jax.models.conv_transpose import ConvTranspose
+from squeezegan_jax.ops.conv_transpose import ConvTranspose
 from tests.helpers import ROOT, run_cli
 
 

@@ -7,7 +7,9 @@ import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import datasets, sharding, train
+from squeezegan_jax import sharding, train
+from squeezegan_jax import state as gan_state
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import TrainingDiverged
 from squeezegan_jax.run_loading import load_run
 from tests.helpers import tiny_config
@@ -27,6 +29,7 @@ def reference_run(tmp_path_factory):
   return workdir, train.train_and_evaluate(tiny_config(), workdir)
 
 
+@pytest.mark.smoke
 def test_run_writes_metrics_samples_config_and_checkpoints(reference_run):
   workdir, state = reference_run
   assert int(state.step) == 4
@@ -47,6 +50,7 @@ def test_same_seed_is_bitwise_identical_other_seed_differs(reference_run, tmp_pa
   assert not _equal(reference.g.params, other.g.params)
 
 
+@pytest.mark.smoke
 def test_resume_is_bitwise_identical_to_an_unbroken_run(reference_run, tmp_path):
   _, reference = reference_run
   workdir = str(tmp_path / "resumed")
@@ -107,7 +111,7 @@ def test_a_steps_real_data_holds_its_n_disc_batches_in_order(n_disc):
 def test_the_prefetcher_hands_over_each_steps_batch_already_on_the_devices():
   config = tiny_config()
   mesh = sharding.make_mesh()
-  dataset = datasets.load_dataset(config.dataset, train.stream_key(config.seed, 0))
+  dataset = datasets.load_dataset(config.dataset, gan_state.stream_key(config.seed, 0))
   prefetcher = train.BatchPrefetcher(dataset, config, mesh)
   try:
     for step in (0, 1, 5):  # in order, then a jump (as after a resume)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 import jax
 import numpy as np
 
-from squeezegan_jax import datasets
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.evaluation import scores
 from squeezegan_jax.evaluation.classifier import load_or_train_classifier

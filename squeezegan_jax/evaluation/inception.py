@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
-from squeezegan_jax import compilation
 from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.ops import compilation
 
 FEATURE_DIM = 2048
 INPUT_SIZE = 299

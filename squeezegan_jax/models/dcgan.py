@@ -10,8 +10,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from squeezegan_jax.models.conv_transpose import ConvTranspose
 from squeezegan_jax.models.layers import ConvNormAct, activation_fn, normalize, resolution_stages
+from squeezegan_jax.ops.conv_transpose import ConvTranspose
 
 
 class DCGANGenerator(nn.Module):
@@ -24,6 +24,9 @@ class DCGANGenerator(nn.Module):
   activation: str = "relu"
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
+
+  def validate(self) -> None:
+    resolution_stages(self.output_shape)
 
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
@@ -49,6 +52,9 @@ class DCGANDiscriminator(nn.Module):
   activation: str = "leaky_relu"
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
+
+  def validate(self) -> None:
+    resolution_stages(self.input_shape)
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:

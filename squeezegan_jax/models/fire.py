@@ -61,6 +61,15 @@ def explicit_widths(widths: Sequence[Sequence[int]], num_blocks: int) -> list[Fi
   return result
 
 
+def block_widths(model: Any, num_blocks: int) -> list[FireWidths]:
+  """A Fire network's blocks in SqueezeNet order (narrowest first): `model.widths` when
+  given, else SqueezeNet's rule over the model's metaparameters."""
+  if model.widths is not None:
+    return explicit_widths(model.widths, num_blocks)
+  return squeezenet_widths(num_blocks, model.base_e, model.incr_e, model.freq,
+                           model.squeeze_ratio, model.pct3x3)
+
+
 def fire_param_count(in_channels: int, widths: FireWidths, bias: bool = True) -> int:
   """Parameters of a plain Fire module (no normalization, no bypass), by hand."""
   s, e1, e3 = widths

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.errors import ConfigError, check_choice
-from squeezegan_jax.models.fast_conv import Conv
+from squeezegan_jax.ops.fast_conv import Conv
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "relu": nn.relu,

@@ -7,9 +7,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models.layers import activation_fn
 
 OUTPUT_ACTIVATIONS = ("tanh", "linear")
+
+
+def check_hidden(hidden: Sequence[int]) -> None:
+  """Raises a ConfigError unless `hidden` is a list of positive layer widths."""
+  if not all(isinstance(width, int) and width >= 1 for width in hidden):
+    raise ConfigError("hidden", list(hidden), "a list of positive integers")
 
 
 class MLPGenerator(nn.Module):
@@ -22,6 +29,9 @@ class MLPGenerator(nn.Module):
   output_activation: str = "tanh"
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
+
+  def validate(self) -> None:
+    check_hidden(self.hidden)
 
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
@@ -45,6 +55,9 @@ class MLPDiscriminator(nn.Module):
   activation: str = "leaky_relu"
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
+
+  def validate(self) -> None:
+    check_hidden(self.hidden)
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from squeezegan_jax import datasets
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.evaluation.evaluator import Evaluator
 from squeezegan_jax.models import build_generator

@@ -1,17 +1,13 @@
 """Sweep algebra, overrides and run naming (experiments/hyper.py)."""
 
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "experiments"))
-
-import hyper  # noqa: E402
-from squeezegan_jax.config_lib import model_section  # noqa: E402
-from squeezegan_jax.errors import ConfigError  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from experiments import hyper
+from squeezegan_jax.config_lib import model_section
+from squeezegan_jax.errors import ConfigError
+from tests.helpers import ROOT
 
 
 def test_product_takes_every_combination_first_axis_slowest():
@@ -52,12 +48,14 @@ def test_equal_configs_share_a_fingerprint_and_any_change_gives_another():
 
 
 def test_every_committed_sweep_validates_with_three_seeds_or_more():
-  names = ["generator_family", "squeeze_ratio", "expand_mix", "loss", "grid25"]
+  names = sorted(n[:-3] for n in os.listdir(os.path.join(ROOT, "experiments", "sweeps"))
+                 if n.endswith(".py") and n != "__init__.py")
+  assert len(names) >= 5
   old = os.getcwd()
   os.chdir(ROOT)  # sweep files name their config relative to the repository root
   try:
     for name in names:
-      definition = hyper.load_sweep(os.path.join("experiments", f"{name}.py"))
+      definition = hyper.load_sweep(os.path.join("experiments", "sweeps", f"{name}.py"))
       runs = hyper.run_configs(definition)
       assert len(definition.seeds) >= 3, name
       assert len(runs) == len(definition.cells) * len(definition.seeds), name

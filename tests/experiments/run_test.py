@@ -9,9 +9,10 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.helpers import ROOT
+
 TINY_SWEEP = '''
-from hyper import Sweep, sweep
+from experiments.hyper import Sweep, sweep
 
 def get_sweep():
   return Sweep(title="tiny", config="configs/default.py",
@@ -27,7 +28,7 @@ SCORES = ("fid", "kid", "precision", "recall", "class_coverage", "g_params", "g_
 
 
 def _run(*args):
-  result = subprocess.run([sys.executable, "experiments/run.py", *args], cwd=ROOT,
+  result = subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
   return result.returncode, result.stdout, result.stderr
 
@@ -53,7 +54,7 @@ def test_sweep_writes_tables_resumes_and_reproduces(tmp_path):
   assert first[0]["g_params"] < first[2]["g_params"]  # a wider squeeze has more weights
   table = (results_dir / "results.md").read_text()
   assert "| squeeze_ratio=0.25 | 2 |" in table and "±" in table
-  assert "experiments/run.py" in (results_dir / "COMMAND").read_text()
+  assert "-m experiments.run" in (results_dir / "COMMAND").read_text()
   for name in ("quality_vs_cost.png", "quality_vs_step.png", "samples.png"):
     assert (results_dir / name).stat().st_size > 0
 

@@ -1,5 +1,6 @@
 """Every generator with every discriminator, at every size; seeds; clear errors."""
 
+import dataclasses
 import functools
 import itertools
 
@@ -8,9 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from squeezegan_jax import config_lib
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models import (DISCRIMINATORS, GENERATORS, build_discriminator,
-                                   build_generator)
+                                   build_generator, registry)
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -105,3 +107,21 @@ def test_mlp_models_handle_points():
   out = _init_and_run(g, jnp.ones((3, 100)))
   assert out.shape == (3, 2)
   assert _init_and_run(build_discriminator({"name": "mlp"}, (2,)), out).shape == (3,)
+
+
+@pytest.mark.parametrize("role,name", [(role, name) for role, models in registry.MODELS.items()
+                                       for name in models])
+def test_a_models_config_fields_are_its_modules_fields_passed_through(role, name):
+  """Defaults have one home, the module: a section lists exactly its fields and every
+  value, default or overridden, reaches the built module."""
+  section = config_lib.model_section(role, name)
+  module = registry.MODELS[role][name]
+  assert set(section) - {"name"} == {f.name for f in dataclasses.fields(module)} - {
+      "output_shape", "input_shape", "dtype", "param_dtype", "parent", "name"}
+  changed = {"latent_dim": 7, "hidden": [12, 5], "stem_channels": 9, "ngf": 3, "ndf": 5}
+  section.update({k: v for k, v in changed.items() if k in section})
+  model = registry.build(role, section, (16, 16, 1))
+  for field, value in section.items():
+    if field != "name":
+      expected = tuple(value) if isinstance(value, list) else value
+      assert getattr(model, field) == expected, field

@@ -1,0 +1,1 @@
+"""Convolution formulations and XLA options that the models compile with."""

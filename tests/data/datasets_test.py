@@ -1,0 +1,135 @@
+"""Embedded data sets: shapes, ranges, seeded order, epoch coverage, mixtures."""
+
+import jax
+import numpy as np
+import pytest
+from squeezegan_jax import train
+from squeezegan_jax.data import datasets, synthetic
+from squeezegan_jax.errors import ConfigError
+from tests.helpers import tiny_config
+
+
+def _digits(size=16, channels=1, seed=0):
+  return datasets.load_dataset(dict(name="digits", image_size=size, channels=channels),
+                               jax.random.PRNGKey(seed))
+
+
+def test_digits_shape_range_and_splits():
+  data = _digits(32, 3)
+  train, train_labels = data.eval_arrays("train")
+  test, _ = data.eval_arrays("test")
+  assert train.shape == (1437, 32, 32, 3) and test.shape == (360, 32, 32, 3)
+  assert train.min() >= -1.0 and train.max() <= 1.0 and train.min() < -0.99
+  assert set(np.unique(train_labels)) == set(range(10))
+
+
+def test_batches_are_seeded_and_cover_each_epoch_once():
+  data = _digits()
+  train = data.eval_arrays("train")[0].reshape(1437, -1)
+  batch = 100
+  seen = np.concatenate([data.global_batch(i, batch) for i in range(15)])[:1437]
+  # Every training image appears exactly once in the first epoch.
+  order = {row.tobytes(): i for i, row in enumerate(train)}
+  assert sorted(order[row.tobytes()] for row in seen.reshape(1437, -1)) == list(range(1437))
+  np.testing.assert_array_equal(data.global_batch(3, batch), _digits().global_batch(3, batch))
+  assert not np.array_equal(data.global_batch(3, batch), _digits(seed=1).global_batch(3, batch))
+
+
+@pytest.mark.parametrize("name,modes,std", [("ring8", 8, 0.02), ("grid25", 25, 0.05)])
+def test_mixtures(name, modes, std):
+  data = datasets.load_dataset(dict(name=name), jax.random.PRNGKey(0))
+  points, labels = data.eval_arrays("train")
+  assert points.shape == (10_000, 2) and len(np.unique(labels)) == modes
+  distance = np.linalg.norm(points - data.centers[labels], axis=1)
+  assert distance.mean() == pytest.approx(std * np.sqrt(np.pi / 2), rel=0.1)
+  assert data.global_batch(0, 64).shape == (64, 2)
+
+
+def test_bad_dataset_config():
+  with pytest.raises(ConfigError, match=r"dataset.name='mnist2'"):
+    datasets.data_shape(dict(name="mnist2"))
+  with pytest.raises(ConfigError, match=r"dataset.channels=2"):
+    datasets.data_shape(dict(name="digits", image_size=16, channels=2))
+
+
+@pytest.fixture(scope="module")
+def tfds_dir(tmp_path_factory):
+  """40 train and 10 test 12x12 grey images whose grey level encodes one of 4 labels."""
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  labels = np.arange(50) % 4
+  images = np.stack([np.full((12, 12, 1), 50 * label + 20, np.uint8) for label in labels])
+  synthetic.write_tfds(data_dir, "tiny_shapes", images, labels)
+  return data_dir
+
+
+def test_tfds_array_record_is_read_without_tensorflow_and_trains(tfds_dir, tmp_path):
+  config = dict(name="tfds:tiny_shapes", image_size=16, channels=1, data_dir=tfds_dir)
+  data = datasets.load_dataset(config, jax.random.PRNGKey(0))
+  train_images, train_labels = data.eval_arrays("train")
+  assert train_images.shape == (40, 16, 16, 1) and data.num_classes == 4
+  assert len(data.eval_arrays("test")[0]) == 10
+  # Grey level encodes the label: decoding and fitting kept both.
+  np.testing.assert_allclose(train_images[:, 8, 8, 0], (50 * train_labels + 20) / 127.5 - 1,
+                             atol=0.02)
+  run_config = tiny_config()
+  run_config.dataset.update(name="tfds:tiny_shapes", data_dir=tfds_dir)
+  state = train.train_and_evaluate(run_config, str(tmp_path))
+  assert int(state.step) == 4
+
+
+def test_image_batches_are_bytes_scaled_alike_on_host_and_device(tfds_dir):
+  data = datasets.load_dataset(dict(name="tfds:tiny_shapes", image_size=16, channels=1,
+                                    data_dir=tfds_dir), jax.random.PRNGKey(0))
+  batch = data.global_batch(0, 8)
+  assert batch.dtype == np.uint8 and batch.shape == (8, 16, 16, 1)
+  every_level = np.arange(256, dtype=np.uint8).reshape(16, 16, 1)
+  on_host = datasets.to_model_range(every_level)
+  on_device = np.asarray(jax.jit(datasets.to_model_range)(every_level))
+  assert on_host.dtype == on_device.dtype == np.float32
+  assert on_host[0, 0, 0] == -1.0 and on_host[-1, -1, 0] == 1.0
+  np.testing.assert_allclose(on_device, on_host, rtol=0, atol=2e-7)  # XLA may fuse to FMA
+
+
+def test_unprepared_tfds_data_set_says_how_to_prepare(tmp_path):
+  config = dict(name="tfds:mnist", image_size=32, channels=1, data_dir=str(tmp_path))
+  with pytest.raises(ConfigError, match=r"dataset.name='tfds:mnist'.*python -m "
+                     r"squeezegan_jax.data.prepare_data mnist --data_dir="):
+    datasets.load_dataset(config, jax.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("kind", ["folder", "npz"])
+def test_folder_and_npz_train_a_few_steps(kind, tmp_path):
+  images = np.stack([np.full((10, 10, 3), 12 * i, np.uint8) for i in range(20)])
+  if kind == "folder":
+    location = str(tmp_path / "images")
+    synthetic.write_folder(location, images)
+  else:
+    location = str(tmp_path / "data.npz")
+    synthetic.write_npz(location, images, np.arange(20) % 2)
+  config = tiny_config()
+  config.dataset.update(name=f"{kind}:{location}", image_size=16, channels=3)
+  data = datasets.load_dataset(config.dataset, jax.random.PRNGKey(0))
+  assert data.eval_arrays("train")[0].shape == (20, 16, 16, 3)
+  assert data.num_classes == (2 if kind == "npz" else None)
+  state = train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert int(state.step) == 4
+
+
+def test_resumed_iteration_sees_the_same_batches_mid_epoch():
+  batch = 64  # 1,437 examples: epoch boundaries fall inside batches 22 and 44
+  uninterrupted = [_digits().global_batch(i, batch) for i in range(50)]
+  resumed = _digits()  # a new process: nothing carried over but the index
+  for i in range(23, 50):
+    np.testing.assert_array_equal(resumed.global_batch(i, batch), uninterrupted[i])
+  halves = [resumed.global_batch(30, batch, rows) for rows in (slice(0, 32), slice(32, 64))]
+  np.testing.assert_array_equal(np.concatenate(halves), uninterrupted[30])
+
+
+@pytest.mark.parametrize("name", ["digits", "grid25"])
+def test_count_batches_read_at_once_are_those_batches_one_after_the_other(name):
+  data = (_digits() if name == "digits"
+          else datasets.load_dataset(dict(name=name), jax.random.PRNGKey(0)))
+  batch = 64  # digits: 1,437 examples, so batches 21-23 cross an epoch boundary
+  for rows in (slice(None), slice(16, 48)):
+    separately = np.concatenate([data.global_batch(i, batch, rows) for i in range(21, 24)])
+    np.testing.assert_array_equal(data.global_batch(21, batch, rows, count=3), separately)

@@ -1,0 +1,49 @@
+"""Sweep tables: mean +- std over seeds per cell (experiments/report.py)."""
+
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from experiments import hyper, report
+
+
+def _row(cell, seed, fid):
+  record = {"final": {"step": 10, "fid": fid, "kid": 2 * fid}, "train_seconds": 60.0}
+  cost = {"g_params": 1000, "g_flops": 2e6, "d_params": 10, "d_flops": 1e3}
+  return report.row(cell, seed, "runs/x", record, cost)
+
+
+def test_mean_std_is_the_sample_standard_deviation():
+  assert report.mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
+  assert report.mean_std([5.0]) == (5.0, 0.0)
+
+
+def test_table_has_a_line_per_cell_with_mean_and_std():
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1, 2))
+  rows = [_row("a", s, f) for s, f in enumerate((10.0, 20.0, 30.0))]
+  rows += [_row("b", s, 4.0) for s in range(3)]
+  table = report.markdown_table(definition, rows)
+  lines = [line for line in table.splitlines() if line.startswith("| a") or
+           line.startswith("| b")]
+  assert lines[0].split(" | ")[4:6] == ["20.0 ± 10.0", "40.0 ± 20.0"]
+  assert "4.00 ± 0.00" in lines[1] and "1,000" in lines[1]
+  assert "fid: lower is better" in table
+
+
+@pytest.mark.parametrize("quality", ["fid", "modes_captured"])
+def test_plots_are_written(tmp_path, quality):
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1), quality=quality)
+  rows = [_row("a", s, 10.0 + s) for s in range(2)]
+  for r in rows:
+    r["modes_captured"] = 20.0
+  curves = [("a", s, [{"step": 5, "fid": 12.0, "modes_captured": 19.0},
+                      {"step": 10, "fid": 10.0 + s, "modes_captured": 20.0}]) for s in range(2)]
+  for r in rows:  # the sample grid each run wrote at its last step
+    r["run_dir"] = str(tmp_path / f"run{r['seed']}")
+    os.makedirs(os.path.join(r["run_dir"], "samples"))
+    plt.imsave(os.path.join(r["run_dir"], "samples", "step_10.png"), np.zeros((8, 8)))
+  report.write_all(definition, rows, curves, str(tmp_path))
+  for name in report.OUTPUT_FILES:
+    assert os.path.getsize(tmp_path / name) > 0, name
