@@ -1,9 +1,10 @@
 """Fire generator vs Fire discriminator at 64x64x3 with SqueezeNet's metaparameters.
 
 base_e=128, incr_e=128, freq=2, SR=0.125, pct3x3=0.5 (Iandola et al. 2016, sec. 5.1) in D;
-the generator narrows toward the image (README, "Default widths") and has 7.6% of
-DCGAN-64's generator parameters. The data set defaults to the embedded digits (3 channels)
-so it runs offline; point it at real data with --config.dataset.name.
+the generator narrows toward the image (its narrowest blocks at full resolution, where each
+channel costs the most) and has 7.6% of DCGAN-64's generator parameters. The data set
+defaults to the embedded digits (3 channels) so it runs offline; point it at real data with
+--config.dataset.name.
 """
 
 import ml_collections

@@ -22,8 +22,8 @@ import ml_collections
 from squeezegan_jax import config_lib
 from squeezegan_jax.errors import ConfigError
 
-# What every digits sweep trains: half the default's 3,000 steps (measured 2-3 minutes a
-# run on a 2-core CPU, so 30-40 for four cells x 3 seeds); scores every 500 steps for curves.
+# What every digits sweep trains: half the default's 3,000 steps, so that a sweep of a few
+# cells x 3 seeds runs on a laptop CPU; scores every 500 steps for curves.
 DIGITS_BUDGET = {"num_train_steps": 1500, "eval_every_steps": 500, "log_every_steps": 500,
                  "sample_every_steps": 1500, "checkpoint_every_steps": 500}
 

@@ -34,10 +34,9 @@ def local_real_batch(dataset: datasets.Dataset, step: int,
                      config: ml_collections.ConfigDict) -> np.ndarray:
   """This process's rows of the (n_disc, batch, ...) real data of `step` (host memory).
 
-  The n_disc batches are read into one array: reading each and stacking them copied them
-  into a fresh array whose pages faulted in on every step (glibc gave the freed blocks back
-  to the OS), which cut a 64x64x3 fitted copy read at batch 512 from 590-740k to 139-176k
-  images/s, and at batch 64 with n_disc 5 from 591-658k to 84-100k.
+  The n_disc batches are read into one array: reading each and stacking them would copy
+  them into a fresh array whose pages fault in on every step (glibc gives the freed blocks
+  back to the OS), which costs several times the read itself.
   """
   rows = sharding.process_rows(config.batch_size)
   data = dataset.global_batch(step * config.n_disc, config.batch_size, rows, config.n_disc)
@@ -197,7 +196,9 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
     for step in range(int(state.step) + 1, total + 1):
       real = prefetcher.get(step - 1)
       state, metrics = train_step(state, real)
-      if previous is not None:  # at most two steps in flight; see DESIGN.md sec. 5
+      # At most two steps in flight: the device has the next step queued while the host
+      # waits for the last one, so the host never runs further ahead (nor past a NaN check).
+      if previous is not None:
         jax.block_until_ready(previous[1])
         if stop_on_nonfinite:
           check_finite(previous[1], previous[0], checkpoints)

@@ -108,7 +108,7 @@ def _fitted_copy(config, name: str, data_dir: str, batches: int, processes: int,
                  key: jax.Array) -> float:
   """Images/s of a TFDS split's fitted copy, written first as prepare_data writes it, after
   one pass over it: the steady state from the second epoch on, when the reading process has
-  mapped every page (a first epoch's reads also fault pages in, ~35% slower here)."""
+  mapped every page (a first epoch's reads also fault pages in, which is slower)."""
   shape = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
   opener = functools.partial(image_sources.TfdsSource, name, "train", shape[0], shape[2],
                              data_dir)

@@ -5,10 +5,11 @@ python -m experiments.benchmarks.performance_table [--rows=config:batch:dtype,..
 
 With no --rows, the README's rows for this machine's backend: on a CPU `default`, `dcgan64`
 and `fire64` at batch 64 in float32; on a GPU or TPU `dcgan64` and `fire64` at batch 64 and
-512 in float32 and `dcgan64` at 512 in bfloat16. Each row is experiments/benchmarks/step_benchmark.py in a
-process of its own, so peak memory is the row's, and a row that fails or outlasts
---row_timeout_s costs only itself: it is rerun without the reference (cuDNN once spent over
-90 s autotuning the PyTorch Fire twin's many shapes) and the table says what happened.
+512 in float32 and `dcgan64` at 512 in bfloat16. Each row is
+experiments/benchmarks/step_benchmark.py in a process of its own, so peak memory is the
+row's, and a row that fails or outlasts --row_timeout_s costs only itself: it is rerun
+without the reference (cuDNN's autotuning of the PyTorch Fire twin's many shapes can take
+long) and the table says what happened.
 Prints the Markdown table; exits 1 if a row has no JAX figures.
 """
 
@@ -66,7 +67,7 @@ def default_rows() -> tuple[str, ...]:
 
 def run_benchmark(row: tuple[str, int, str], reference: str, steps: int, rounds: int,
                   timeout_s: int) -> dict[str, Any]:
-  """benchmark.py's JSON report for one row, or {"error": why it gave none}."""
+  """step_benchmark.py's JSON report for one row, or {"error": why it gave none}."""
   config, batch, dtype = row
   command = [sys.executable, "-m", "experiments.benchmarks.step_benchmark",
              f"--config={os.path.join(ROOT, 'configs', config + '.py')}",

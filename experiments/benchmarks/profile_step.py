@@ -3,7 +3,7 @@
 python -m experiments.benchmarks.profile_step --config=configs/fire64.py [--batch_size=512]
     [--dtype=float32|bfloat16] [--steps=5] [--depth=3] [--top=25] [--trace_dir=DIR] [--json]
 
-Traces --steps iterations (the one benchmark.py times) with jax.profiler and sums each
+Traces --steps iterations (the one step_benchmark.py times) with jax.profiler and sums each
 operation's time per iteration: on a GPU or TPU the device's kernels; on a CPU the XLA
 operations as its thunk executor ran them, each from its start to its completion (an
 asynchronous one, such as an Eigen convolution, returns at once and completes at its "end:"

@@ -1,4 +1,4 @@
-"""The training iteration that benchmark.py times and profile_step.py profiles, compiled."""
+"""The training iteration that step_benchmark.py times and profile_step.py profiles, compiled."""
 
 import time
 from typing import Any, NamedTuple

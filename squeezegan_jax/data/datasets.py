@@ -59,8 +59,8 @@ def to_model_range(images: np.ndarray | jax.Array) -> np.ndarray | jax.Array:
   """uint8 [0, 255] -> float32 [-1, 1]; float data are already in range.
 
   NumPy arrays are scaled in place of their one float copy: a batch's fresh temporaries
-  cost more than the arithmetic (page faults of 3 MB arrays at 64x64x64x3; 5.5 ms against
-  0.3 ms a batch on this CPU). jax arrays (the training step's real batch) are scaled by XLA.
+  cost more than the arithmetic (their pages fault in). jax arrays (the training step's
+  real batch) are scaled by XLA.
   """
   if images.dtype != np.uint8:
     return images if images.dtype == np.float32 else images.astype(np.float32)

@@ -1,7 +1,7 @@
 """A TFDS split's images fitted once to a training size, then read memory-mapped.
 
-Streaming CelebA decodes and resizes a JPEG per read, about a thousand images/s per core,
-while one GPU consumes ~19k. `python -m squeezegan_jax.data.prepare_data celeb_a --image_size=64`
+Streaming CelebA decodes and resizes a JPEG per read, far slower per core than one GPU
+consumes images. `python -m squeezegan_jax.data.prepare_data celeb_a --image_size=64`
 writes the fitted images (the very bytes TfdsSource.read returns) beside the TFDS files
 once; training finds the copy and reads rows from the page cache instead of decoding.
 """

@@ -97,8 +97,8 @@ def decode_fitted(encoded: bytes, size: int, channels: int) -> np.ndarray:
   """An encoded PNG/JPEG image fitted to (size, size, channels).
 
   A JPEG is decoded at the smallest of 1/1-1/8 scale that still covers `size` (libjpeg's DCT
-  scaling, Image.draft): CelebA's 178x218 records decode at half size, 1.4-1.7x as fast
-  for a 64x64 fit, within a grey level on average of the full decode and resize.
+  scaling, Image.draft): CelebA's 178x218 records decode at half size for a 64x64 fit,
+  faster and within about a grey level of the full decode and resize.
   """
   image = Image.open(io.BytesIO(encoded))
   image.draft("L" if channels == 1 else "RGB", (size, size))

@@ -1,8 +1,8 @@
 """Reads a streamed image source in worker processes, for hosts whose step outruns one reader.
 
-Decoding and resizing a record is Python- and GIL-bound: two reader threads ran slower than
-one (0.83-0.86x), so a GPU host that consumes ~19k images/s of CelebA from a ~2.2k images/s
-reader needs processes. Each worker opens its own handle on the source; a batch's rows are
+Decoding and resizing a record is Python- and GIL-bound: two reader threads are slower than
+one, so a GPU host whose step consumes several times what one reader decodes needs
+processes. Each worker opens its own handle on the source; a batch's rows are
 split into contiguous chunks read in parallel and joined in order, so the batches are the
 same bytes as one in-process reader's.
 """

@@ -1,20 +1,17 @@
 """jax.jit with the XLA options that make this project's networks fast on CPU.
 
 jaxlib's CPU backend hands convolutions, matrix products and reductions to YNNPACK. On the
-convolutions here Eigen's own kernels are faster (batch 64, 4x4 stride-2 convs: 32-39 ms
-against 55-62 ms at 8x8, 31-52 against 44-63 at 16x16; the FID Inception network 2.1x
-faster), while YNNPACK stays better at products and reductions (without it BatchNorm's
-statistics took 10x longer). So on CPU the train step, sampler, summaries and Inception
-keep YNNPACK for products and reductions only: whole train steps ran 1.17x (DCGAN-64),
-1.32x (the default Fire config) and 1.18x (Fire-64) faster (in-process A/B, alternating
-blocks). The digits classifier keeps the defaults: it is trained, so its kernels define
-the score space of the published tables. Other backends, a jaxlib without YNNPACK (or that
-names its options otherwise) and a user's own XLA_FLAGS setting of the option keep their
-defaults.
+convolutions here Eigen's own kernels are faster, while YNNPACK stays better at products and
+reductions (BatchNorm's statistics above all). So on CPU the train step, sampler, summaries
+and Inception keep YNNPACK for products and reductions only, which makes whole train steps
+faster (docs/cpu_formulations.md has the measurements). The digits classifier keeps the
+defaults: it is trained, so its kernels define the score space of the published tables.
+Other backends, a jaxlib without YNNPACK (or that names its options otherwise) and a user's
+own XLA_FLAGS setting of the option keep their defaults.
 
 The backend is the one the program is compiled for: jax.default_backend(), unless
-`compiling_for` names another (experiments/gpu_compile.py compiles for a GPU on a host
-without one), so that the models trace the formulations of the machine they will run on.
+`compiling_for` names another (to compile a GPU's program on a host without one), so that
+the models trace the formulations of the machine they will run on.
 """
 
 import contextlib

@@ -1,13 +1,13 @@
 """A transposed convolution whose weight gradient is a strided conv's kernel gradient.
 
 XLA's CPU backend computes the kernel gradient of `lax.conv_transpose` as a window-reversed
-convolution that runs ~30x slower than the forward pass (measured; DESIGN.md sec. 7), which
-made DCGAN on CPU 11x slower than PyTorch. A transposed conv is the adjoint of a strided
-conv, so its kernel gradient is the strided conv's kernel gradient with the roles of input
-and cotangent swapped (fast_conv.kernel_gradient, fast on CPU), and its
-forward pass is fast_conv.transposed_conv (on CPU one stride-1 correlation of the
-space-to-depth form, one conv per output phase, or for a one-pixel input one product).
-Same values, same parameters as PyTorch's ConvTranspose2d(k, stride, padding).
+convolution many times slower than the forward pass (docs/cpu_formulations.md). A
+transposed conv is the adjoint of a strided conv, so its kernel gradient is the strided
+conv's kernel gradient with the roles of input and cotangent swapped
+(fast_conv.kernel_gradient, fast on CPU), and its forward pass is fast_conv.transposed_conv
+(on CPU one stride-1 correlation of the space-to-depth form, one conv per output phase, or
+for a one-pixel input one product). Same values, same parameters as PyTorch's
+ConvTranspose2d(k, stride, padding).
 """
 
 import functools

@@ -4,16 +4,16 @@ A strided conv's input gradient (a transposed conv) is one stride-1 correlation 
 space-to-depth form where the kernel is a whole multiple of the stride, else one stride-1
 conv per output phase. Where convolutions run on YNNPACK (jaxlib's default, unless
 compilation.jit moved them to Eigen), XLA's kernel gradient, a convolution over the batch,
-runs 3-40x slower than the same arithmetic as matrix products (batch 64: a 3x3 16->64 conv
-at 32x32 took 325-510 ms against 54-67 ms), so there it is one matrix product per kernel
-tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap (and strided), and a
-1x1 convolution is a matrix product outright. On Eigen, XLA's own kernel gradient is the
-faster one (1.2-3.4x the taps on DCGAN's and Fire's large layers), and each of a 1x1
-convolution's three products (output, input gradient, kernel gradient) is whichever of
-Eigen's conv and YNNPACK's product is faster for its shape. Same values to float rounding,
-same parameters. Other backends keep XLA's own convolutions (cuDNN's gradients are fast),
-except that on a GPU a conv with a channel count that fills no whole 16-byte vector (an RGB
-image's 3) runs with its channels zero-padded to one (channel_aligned_conv).
+is much slower than the same arithmetic as matrix products, so there it is one matrix
+product per kernel tap, dW[i, j] = X_ij^T dY, where X_ij is the input shifted by the tap
+(and strided), and a 1x1 convolution is a matrix product outright. On Eigen, XLA's own
+kernel gradient is the faster one, and each of a 1x1 convolution's three products (output,
+input gradient, kernel gradient) is whichever of Eigen's conv and YNNPACK's product is
+faster for its shape. Same values to float rounding, same parameters. Other backends keep
+XLA's own convolutions (cuDNN's gradients are fast), except that on a GPU a conv with a
+channel count that fills no whole 16-byte vector (an RGB image's 3) runs with its channels
+zero-padded to one (channel_aligned_conv). SQUEEZEGAN_PLAIN_CONV=1 turns all of this off
+(plain_convolutions); docs/cpu_formulations.md has the measurements behind each choice.
 """
 
 import functools
@@ -29,30 +29,22 @@ from squeezegan_jax.ops import compilation
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
 _VALID = ((0, 0), (0, 0))
-# Below this many output channels, a tap's product (a long, 1-7 column matrix) is slower
-# than XLA's own kernel gradient (measured: 3x3 32->3 at 64x64, 200 ms against 83-117 ms).
+# Below this many output channels a tap's product (a long matrix of a few columns) is slower
+# than XLA's own kernel gradient.
 MIN_TAP_CHANNELS = 8
-# Below this many multiply-adds the per-tap slices and products (10-20 small operations)
-# cost more than they save (measured: the 16x16 default step took 70 ms with them, 53 ms
-# without; its largest kernel gradient is 38M multiply-adds).
+# Below this many multiply-adds the per-tap slices and products (one small operation each)
+# cost more than they save.
 MIN_TAP_MACS = 64_000_000
-# Below this many output channels Eigen's 1x1 convolution is slower than the matrix product
-# (measured, batch 64: 96->4 at 32x32 7.5 ms against 3.8; the input gradient of 4->16 at
-# 64x64, 2.3-2.4 ms against 1.8); from there on it is mostly faster (16->64 at 32x32: 3.2
-# against 4.2 ms; the input gradients of Fire-64's other 1x1 convs 1.04-1.8x in 23 of 24
-# timings, 0.82x in one).
+# Below this many output channels Eigen's 1x1 convolution is slower than the matrix product;
+# from there on it is mostly faster.
 MIN_EIGEN_POINTWISE_CHANNELS = 8
 # Above this much extra work from its border, the space-to-depth adjoint's full correlation
-# is one matrix product and shifted sums instead of a convolution (measured, batch 64, 4x4
-# stride-2 adjoints to C channels: 64 at 32x32 (border 1.13) 33-38 ms against 85-95; 128 at
-# 16x16 (1.27) 33-40 against 36-56; 256 at 8x8 (1.56) 37 against 58; per-phase
-# convolutions took 67-82, 40-50 and 47).
+# is one matrix product and shifted sums instead of a convolution, which is then faster.
 MAX_SPACE_TO_DEPTH_BORDER = 1.3
 # cuDNN's tensor-core convolutions read each pixel's channels in 16-byte vectors. With 3
 # channels (Fire-64's to_image output and its D's stem input) it pads inside every call or
-# takes slower kernels (H200, float32, batch 512: to_image's kernel gradient took 1.03 ms, a
-# sixth of the Fire step's convolution time; padded, the step ran 1.05x faster, DCGAN-64's
-# level). 0 leaves the channels as they are.
+# takes slower kernels, so such convs get whole vectors here. 0 leaves the channels as they
+# are.
 GPU_CHANNEL_BYTES = 16
 
 
@@ -202,8 +194,7 @@ def _one_pixel_adjoint(x: jax.Array, kernel: jax.Array, padding: Sequence[tuple[
 
   That conv reads only its window at the origin, so its adjoint writes x . K[a + pad, b + pad]
   to each pixel (a, b) the window covers (zeros elsewhere). It is the DCGAN generator's first
-  layer (a 1x1 latent to 4x4), which as a convolution of the padded pixel did 16x the work
-  (batch 64, 100 -> 512 channels: 16.3 ms against 2.5 ms for the product).
+  layer (a 1x1 latent to 4x4), which as a convolution of the padded pixel does 16x the work.
   """
   crop = [(-padding[d][0], output_hw[d] + padding[d][0] - kernel.shape[d], 0) for d in (0, 1)]
   window = lax.pad(kernel, jnp.zeros((), kernel.dtype), crop + [(0, 0, 0)] * 2)  # (H, W, C, O)
@@ -224,11 +215,10 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],
   """The adjoint of conv(., kernel, strides, padding) (NHWC, HWIO) applied to x.
 
   This is both a strided conv's input gradient and a transposed conv. XLA's CPU backend runs
-  it as an input-dilated convolution, up to 2.8x slower than the forward conv (measured: 4x4
-  stride-2 64->128 at 32x32, 133 ms against 47 ms); on CPU it is computed here as one
-  stride-1 correlation of the space-to-depth form where the kernel is a whole multiple of
-  the stride, else as stride_h * stride_w stride-1 convolutions, one per output phase,
-  interleaved; a one-pixel x as one matrix product.
+  it as an input-dilated convolution, several times slower than the forward conv; on CPU it
+  is computed here as one stride-1 correlation of the space-to-depth form where the kernel
+  is a whole multiple of the stride, else as stride_h * stride_w stride-1 convolutions, one
+  per output phase, interleaved; a one-pixel x as one matrix product.
   """
   if compilation.target_backend() != "cpu":
     return xla_transposed_conv(x, kernel, strides, padding, output_hw)
@@ -295,9 +285,7 @@ def pointwise_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
 
   The input gradient is the 1x1 conv with the transposed kernel. The kernel gradient, a
   product over every pixel, is Eigen's when the conv widens its input and YNNPACK's when it
-  narrows it (measured, batch 64: widening 16->64 at 32x32 7.8-8.6 ms against 14.7-16.5,
-  12->48 at 32x32 7.4-8.4 against 12.9-15.5; narrowing 64->16 at 32x32 6.7 against
-  12.9-14.1, 96->4 at 32x32 5.9-7.2 against 16.6-22.9).
+  narrows it, the faster of the two for each.
   """
   return _pointwise(x, kernel)
 
