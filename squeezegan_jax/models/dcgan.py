@@ -1,7 +1,8 @@
 """The DCGAN of pytorch/examples (Radford et al. 2016), generalized to any power-of-two size.
 
 At 64x64x3 with nz=100, ngf=ndf=64 it has exactly the reference's parameter counts
-(G 3,576,704, D 2,765,568): 4x4 kernels, stride 2, no conv biases, BatchNorm.
+(G 3,576,704, D 2,765,568): 4x4 kernels, stride 2, no conv biases, BatchNorm, and the
+reference's weights_init: conv weights N(0, 0.02), BatchNorm scales N(1, 0.02), shifts 0.
 """
 
 from typing import Any, Sequence
@@ -11,6 +12,14 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.models.layers import ConvNormAct, activation_fn, normalize, resolution_stages
+
+# pytorch/examples' weights_init.
+KERNEL_INIT = nn.initializers.normal(0.02)
+
+
+def scale_init(key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> jax.Array:
+  """BatchNorm scales drawn from N(1, 0.02), as pytorch/examples' weights_init does."""
+  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 from squeezegan_jax.ops.conv_transpose import ConvTranspose
 
 
@@ -31,13 +40,14 @@ class DCGANGenerator(nn.Module):
   @nn.compact
   def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
     stages = resolution_stages(self.output_shape)
-    common = dict(kernel_size=4, dtype=self.dtype, param_dtype=self.param_dtype)
+    common = dict(kernel_size=4, kernel_init=KERNEL_INIT, dtype=self.dtype,
+                  param_dtype=self.param_dtype)
     x = z.reshape(z.shape[0], 1, 1, z.shape[-1])
     for i in range(stages):
       features = self.ngf * 2 ** (stages - 1 - i)
       stride, padding = (1, 0) if i == 0 else (2, 1)  # 1x1 -> 4x4, then doubling
       x = ConvTranspose(features, stride=stride, padding=padding, **common)(x)
-      x = normalize(x, self.norm, train, self.dtype, self.param_dtype)
+      x = normalize(x, self.norm, train, self.dtype, self.param_dtype, scale_init)
       x = activation_fn(self.activation)(x)
     x = ConvTranspose(self.output_shape[-1], **common)(x)
     return jnp.tanh(x.astype(jnp.float32))
@@ -60,7 +70,8 @@ class DCGANDiscriminator(nn.Module):
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
     stages = resolution_stages(self.input_shape)
     common = dict(kernel_size=(4, 4), activation=self.activation, use_bias=False,
-                  dtype=self.dtype, param_dtype=self.param_dtype)
+                  kernel_init=KERNEL_INIT, scale_init=scale_init, dtype=self.dtype,
+                  param_dtype=self.param_dtype)
     for i in range(stages):
       norm = self.norm if i > 0 or self.norm == "spectral" else "none"
       x = ConvNormAct(self.ndf * 2 ** i, strides=(2, 2), padding=((1, 1), (1, 1)), norm=norm,

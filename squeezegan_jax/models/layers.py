@@ -17,6 +17,7 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "swish": nn.swish,
 }
 NORMS = ("none", "batch", "layer", "spectral")
+Initializer = Callable[..., jax.Array]
 UPSAMPLE_MODES = ("nearest", "bilinear", "transposed")
 DOWNSAMPLE_MODES = ("avg_pool", "max_pool", "strided")
 
@@ -41,6 +42,8 @@ class ConvNormAct(nn.Module):
   norm: str = "none"
   activation: str | None = "relu"
   use_bias: bool | None = None
+  kernel_init: Initializer = nn.linear.default_kernel_init
+  scale_init: Initializer = nn.initializers.ones
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -49,17 +52,18 @@ class ConvNormAct(nn.Module):
     check_choice("norm", self.norm, NORMS)
     use_bias = self.norm in ("none", "spectral") if self.use_bias is None else self.use_bias
     conv = Conv(self.features, tuple(self.kernel_size), strides=tuple(self.strides),
-                padding=self.padding, use_bias=use_bias, dtype=self.dtype,
-                param_dtype=self.param_dtype, name="conv")
+                padding=self.padding, use_bias=use_bias, kernel_init=self.kernel_init,
+                dtype=self.dtype, param_dtype=self.param_dtype, name="conv")
     if self.norm == "spectral":
       x = nn.SpectralNorm(conv, name="spectral")(x, update_stats=train)
     else:
       x = conv(x)
-    x = normalize(x, self.norm, train, self.dtype, self.param_dtype)
+    x = normalize(x, self.norm, train, self.dtype, self.param_dtype, self.scale_init)
     return x if self.activation is None else activation_fn(self.activation)(x)
 
 
-def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any) -> jax.Array:
+def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any,
+              scale_init: Initializer = nn.initializers.ones) -> jax.Array:
   """Applies batch or layer normalization (per-channel affine); other norms pass through.
 
   BatchNorm uses PyTorch's defaults (momentum 0.1 there is 0.9 here, eps 1e-5) so the
@@ -67,7 +71,7 @@ def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any
   """
   if norm == "batch":
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        dtype=dtype, param_dtype=param_dtype)(x)
+                        scale_init=scale_init, dtype=dtype, param_dtype=param_dtype)(x)
   if norm == "layer":
     return nn.LayerNorm(reduction_axes=tuple(range(1, x.ndim)), feature_axes=-1,
                         dtype=dtype, param_dtype=param_dtype)(x)

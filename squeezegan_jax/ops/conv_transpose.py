@@ -11,7 +11,7 @@ ConvTranspose2d(k, stride, padding).
 """
 
 import functools
-from typing import Any
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
@@ -72,12 +72,13 @@ class ConvTranspose(nn.Module):
   stride: int = 2
   padding: int = 1
   use_bias: bool = False
+  kernel_init: Callable[..., jax.Array] = nn.initializers.lecun_normal(in_axis=-1, out_axis=-2)
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    kernel = self.param("kernel", nn.initializers.lecun_normal(in_axis=-1, out_axis=-2),
+    kernel = self.param("kernel", self.kernel_init,
                         (self.kernel_size, self.kernel_size, self.features, x.shape[-1]),
                         self.param_dtype)
     y = conv_transpose(x.astype(self.dtype), kernel.astype(self.dtype), self.stride,
