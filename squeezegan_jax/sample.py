@@ -1,5 +1,5 @@
 """python -m squeezegan_jax.sample --workdir=W --num=64 --out=grid.png [--seed=S]
-[--npz=out.npz] [--interpolate]
+[--npz=out.npz] [--interpolate] [--sampling_stats=standing|running|batch]
 
 Draws from the EMA generator of a trained run (the config comes from the checkpoint): a
 grid (or scatter plot for points), raw samples in [-1, 1] for external tools, or rows of
@@ -13,9 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 from absl import flags
 
-from squeezegan_jax import cli, images, steps
+from squeezegan_jax import cli, images, sampling
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.run_loading import load_run
+from squeezegan_jax.state import STANDING_STREAM, stream_key
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Workdir of a training run.")
@@ -25,6 +26,8 @@ flags.DEFINE_string("out", None, "PNG to write.")
 flags.DEFINE_string("npz", None, "Also write the samples (and latents) to this .npz file.")
 flags.DEFINE_integer("seed", 0, "Seed of the latents.")
 flags.DEFINE_bool("interpolate", False, "Rows of spherical interpolations between latents.")
+flags.DEFINE_enum("sampling_stats", None, sampling.SAMPLING_STATS,
+                  "BatchNorm statistics of the samples (default: config.sampling_stats).")
 
 INTERPOLATION_STEPS = 8
 
@@ -55,7 +58,11 @@ def main(argv: list[str]) -> None:
     raise ConfigError("out", FLAGS.out, "a .png path (or give --npz)")
   run = load_run(FLAGS.workdir, FLAGS.step)
   z = latents(FLAGS.num, run.generator.latent_dim, FLAGS.seed, FLAGS.interpolate)
-  samples = np.asarray(steps.make_sampler(run.generator)(run.state.ema, z))
+  stats = FLAGS.sampling_stats or run.config.sampling_stats
+  variables = sampling.sampling_variables(
+      run.generator, run.state.ema, {**run.config, "sampling_stats": stats},
+      stream_key(run.config.seed, STANDING_STREAM))
+  samples = np.asarray(sampling.make_sampler(run.generator, stats)(variables, z))
   if FLAGS.out:
     if samples.ndim == 4:
       columns = INTERPOLATION_STEPS if FLAGS.interpolate else None

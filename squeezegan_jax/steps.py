@@ -2,13 +2,13 @@
 
 The generator's forward pass for its update is taken once with jax.vjp and its output is
 reused as the last D update's fake batch, as the PyTorch DCGAN example does (one G forward,
-D on real and on detached fake, then G's loss through the updated D).
+D on real and on detached fake, then G's loss through the updated D). With
+config.g_fresh_latents every D update draws its own fakes instead, as WGAN-GP's Algorithm 1
+does.
 """
 
-import functools
 from typing import Any, Callable, Mapping
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
@@ -55,6 +55,7 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
   ema_decay = float(config["ema_decay"])
   batch_size = int(config["batch_size"])
   skip_nonfinite = config["on_nonfinite"] == "skip"
+  fresh_latents = bool(config["g_fresh_latents"])
   latent_sharding = sharding.batch_sharded(mesh)
 
   def sample_latents(key):
@@ -96,7 +97,7 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     d_finite = jnp.array(True)
     for i in range(n_disc):
       k_latent, k_update = jax.random.split(jax.random.fold_in(d_key, i))
-      if i < n_disc - 1:  # earlier D updates see fresh fakes; the last one reuses G's batch
+      if i < n_disc - 1 or fresh_latents:  # else the last D update reuses G's batch
         d_fake, _ = _apply(g.apply_fn, g.params, g.batch_stats, sample_latents(k_latent), True)
       else:
         d_fake = fake
@@ -130,12 +131,3 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
   return compilation.jit(step,
                          in_shardings=(replicated, sharding.batch_sharded(mesh, batch_axis=1)),
                          out_shardings=(replicated, replicated), donate_argnums=0)
-
-
-def make_sampler(generator: nn.Module) -> Callable[[Any, jax.Array], jax.Array]:
-  """jitted sample(variables, z): a generator (the EMA one, for evaluation) in eval mode."""
-  return compilation.jit(functools.partial(_sample, generator))
-
-
-def _sample(generator: nn.Module, variables: Any, z: jax.Array) -> jax.Array:
-  return generator.apply(variables, z, train=False)

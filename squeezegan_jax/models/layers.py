@@ -18,6 +18,7 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 NORMS = ("none", "batch", "layer", "spectral")
 Initializer = Callable[..., jax.Array]
+BATCH_NORM_MOMENTUM = 0.9  # PyTorch's momentum 0.1
 UPSAMPLE_MODES = ("nearest", "bilinear", "transposed")
 DOWNSAMPLE_MODES = ("avg_pool", "max_pool", "strided")
 
@@ -70,8 +71,9 @@ def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any
   DCGAN baseline matches pytorch/examples.
   """
   if norm == "batch":
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        scale_init=scale_init, dtype=dtype, param_dtype=param_dtype)(x)
+    return nn.BatchNorm(use_running_average=not train, momentum=BATCH_NORM_MOMENTUM,
+                        epsilon=1e-5, scale_init=scale_init, dtype=dtype,
+                        param_dtype=param_dtype)(x)
   if norm == "layer":
     return nn.LayerNorm(reduction_axes=tuple(range(1, x.ndim)), feature_axes=-1,
                         dtype=dtype, param_dtype=param_dtype)(x)

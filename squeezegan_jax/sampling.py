@@ -1,0 +1,74 @@
+"""Drawing samples from a generator, with the BatchNorm statistics that evaluation chose.
+
+A BatchNorm generator's running statistics average the training batches of the online
+generator, which the EMA generator's samples need not match; standing statistics
+re-estimate them from the EMA generator's own samples before sampling.
+"""
+
+import functools
+from typing import Any, Callable, Mapping
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from squeezegan_jax.models.layers import BATCH_NORM_MOMENTUM
+from squeezegan_jax.ops import compilation
+
+SAMPLING_STATS = ("standing", "running", "batch")
+
+
+def make_sampler(generator: nn.Module,
+                 stats: str = "running") -> Callable[[Any, jax.Array], jax.Array]:
+  """jitted sample(variables, z). 'running' and 'standing' sample in eval mode with the
+  variables' BatchNorm statistics; 'batch' in train mode, normalizing with each call's own
+  batch statistics (as pytorch/examples samples its DCGAN)."""
+  return compilation.jit(functools.partial(_sample, generator, stats == "batch"))
+
+
+def _sample(generator: nn.Module, train: bool, variables: Any, z: jax.Array) -> jax.Array:
+  if not train:
+    return generator.apply(variables, z, train=False)
+  return generator.apply(variables, z, train=True, mutable=["batch_stats"])[0]
+
+
+def standing_statistics(generator: nn.Module, variables: Any, batch_size: int, batches: int,
+                        key: jax.Array) -> Any:
+  """`variables` with every BatchNorm mean and variance replaced by its average over
+  `batches` train-mode batches of fresh latents drawn from `key` (BigGAN's standing
+  statistics): the statistics the generator's samples actually have, which its running
+  averages of training batches need not be."""
+  if not jax.tree.leaves(variables.get("batch_stats", {})):
+    return variables
+  total = None
+  for i in range(batches):
+    stats = _jitted_batch_statistics()(generator, batch_size, variables,
+                                       jax.random.fold_in(key, i))
+    total = stats if total is None else jax.tree.map(jnp.add, total, stats)
+  return {**variables, "batch_stats": jax.tree.map(lambda s: s / batches, total)}
+
+
+@functools.cache
+def _jitted_batch_statistics() -> Callable[..., Any]:
+  """_batch_statistics compiled once per generator and batch size (made on first use)."""
+  return compilation.jit(_batch_statistics, static_argnums=(0, 1))
+
+
+def _batch_statistics(generator: nn.Module, batch_size: int, variables: Any,
+                      key: jax.Array) -> Any:
+  """One train-mode batch's BatchNorm means and variances: from zeroed running statistics
+  one update leaves (1 - momentum) times the batch's own."""
+  zeroed = jax.tree.map(jnp.zeros_like, variables["batch_stats"])
+  z = jax.random.normal(key, (batch_size, generator.latent_dim))
+  _, updates = generator.apply({**variables, "batch_stats": zeroed}, z, train=True,
+                               mutable=["batch_stats"])
+  return jax.tree.map(lambda s: s / (1.0 - BATCH_NORM_MOMENTUM), updates["batch_stats"])
+
+
+def sampling_variables(generator: nn.Module, variables: Any, config: Mapping[str, Any],
+                       key: jax.Array) -> Any:
+  """The variables to sample with under config.sampling_stats (standing: re-estimated)."""
+  if config["sampling_stats"] != "standing":
+    return variables
+  return standing_statistics(generator, variables, int(config["batch_size"]),
+                             int(config["standing_stats_batches"]), key)
