@@ -19,4 +19,5 @@ def get_config() -> ml_collections.ConfigDict:
   config.optimizer.update(g_learning_rate=1e-4, d_learning_rate=1e-4)
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 1000
+  config.eval_num_samples = 2500  # as VEEGAN and PacGAN count modes
   return config

@@ -70,8 +70,9 @@ def run_one(config, run_dir: str) -> dict:
   curve = _curve(run_dir)
   final = curve[-1] if curve and curve[-1]["step"] == config.num_train_steps else None
   if final is None:  # training finished earlier, or evaluation was off: score it now
-    final = {"step": config.num_train_steps, **evaluate.evaluate_workdir(run_dir)}
-    final.pop("features", None)
+    scores = evaluate.evaluate_workdir(run_dir)  # the protocol's names are in config.json
+    final = {"step": config.num_train_steps,
+             **{k: v for k, v in scores.items() if isinstance(v, (int, float))}}
     curve.append(final)
   record = {"final": final, "curve": curve, "train_seconds": seconds}
   with open(os.path.join(run_dir, RESULT_FILE), "w", encoding="utf-8") as f:

@@ -56,17 +56,18 @@ AUGMENTATIONS: dict[str, Callable[[jax.Array, jax.Array], jax.Array]] = {
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:
-  """'translation,color,cutout' -> names, checked; '' means no augmentation."""
-  names = tuple(name.strip() for name in policy.split(",") if name.strip())
+  """'cutout,color' -> ('color', 'cutout'): the named augmentations, checked, in the paper's
+  order (color, translation, cutout) whatever order they are listed in; '' means none."""
+  names = {name.strip() for name in policy.split(",") if name.strip()}
   for name in names:
     if name not in AUGMENTATIONS:
       raise ConfigError("augment", policy, "a comma-separated subset of "
                         + ",".join(AUGMENTATIONS) + " or ''")
-  return names
+  return tuple(name for name in AUGMENTATIONS if name in names)
 
 
 def diff_augment(x: jax.Array, key: jax.Array, policy: tuple[str, ...]) -> jax.Array:
-  """Applies the policy's augmentations in order, each with its own key."""
+  """Applies a parsed policy's augmentations in its order, each with its own key."""
   if x.ndim != 4:
     return x  # point data (2D mixtures) has nothing to augment
   for name, sub_key in zip(policy, jax.random.split(key, max(len(policy), 1))):

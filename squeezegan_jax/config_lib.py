@@ -6,11 +6,12 @@ command line (`--config.generator.squeeze_ratio=0.25`).
 """
 
 import json
+import math
 from typing import Any
 
 import ml_collections
 
-from squeezegan_jax import augment, losses, optimizers, penalties
+from squeezegan_jax import augment, losses, optimizers, penalties, sampling
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.models import registry
@@ -32,7 +33,12 @@ def base_config() -> ml_collections.ConfigDict:
   config.sample_every_steps = 1000
   config.checkpoint_every_steps = 1000
   config.eval_every_steps = 1000  # 0: never during training (squeezegan_jax.evaluate later)
-  config.eval_num_samples = 2000
+  # The evaluation protocol (see evaluation/evaluator.py): samples scored (0: as many as the
+  # reference set holds), the reference split, and the BatchNorm statistics samples use.
+  config.eval_num_samples = 0
+  config.eval_reference = "train"
+  config.sampling_stats = "standing"
+  config.standing_stats_batches = 32
   config.keep_checkpoints = 3
   config.num_sample_images = 64
   # data_dir: TFDS's; reader_processes: for data streamed from disk, -1 = none when the step
@@ -46,11 +52,19 @@ def base_config() -> ml_collections.ConfigDict:
   config.optimizer = ml_collections.ConfigDict(
       dict(name="adam", g_learning_rate=2e-4, d_learning_rate=2e-4, b1=0.5, b2=0.999))
   config.n_disc = 1
+  # The G update draws its own latents (WGAN-GP's Algorithm 1) instead of reusing the last
+  # D update's fakes (pytorch/examples' DCGAN).
+  config.g_fresh_latents = False
   config.ema_decay = 0.999
   config.dtype = "float32"
-  config.augment = ""  # DiffAugment policy, e.g. "translation,color,cutout"
+  config.augment = ""  # DiffAugment policy, e.g. "color,translation,cutout"
   config.on_nonfinite = "stop"  # or "skip": drop an update whose loss or norm is NaN/Inf
   return config
+
+
+def with_defaults(saved: dict[str, Any]) -> ml_collections.ConfigDict:
+  """A saved config with the top-level fields it predates filled in from base_config()."""
+  return ml_collections.ConfigDict({**base_config().to_dict(), **saved})
 
 
 def real_data_config(dataset: str, image_size: int, channels: int,
@@ -79,24 +93,49 @@ def _positive_int(config, field: str, allow_zero: bool = False) -> None:
     raise ConfigError(field, value, f"an integer >= {low}")
 
 
+def _check_penalty(config: ml_collections.ConfigDict) -> None:
+  """A penalty's name, weight, loss and discriminator must make sense together."""
+  name, weight = config.penalty.name, config.penalty.weight
+  penalties.get_penalty(name)
+  if (not isinstance(weight, (int, float)) or isinstance(weight, bool)
+      or not math.isfinite(weight) or weight < 0):
+    raise ConfigError("penalty.weight", weight, "a finite number >= 0")
+  if name != "none" and weight == 0:
+    raise ConfigError("penalty.weight", weight, "a number > 0",
+                      f"penalty {name!r} with weight 0 does nothing; set penalty.name=none")
+  if name == "none" and weight != 0:
+    raise ConfigError("penalty.weight", weight, [0.0], "no penalty is named")
+  if config.loss == "wasserstein" and name == "none":
+    raise ConfigError("penalty.name", name, ["gradient_penalty", "r1"],
+                      "a Wasserstein critic needs a gradient penalty to stay Lipschitz")
+  norm = registry.resolve_section("discriminator", config.discriminator).get("norm")
+  if name != "none" and norm == "batch":
+    raise ConfigError("penalty.name", name, ["none"],
+                      "a gradient penalty needs each example's own input gradient, which "
+                      "BatchNorm couples through the batch; use discriminator.norm=none, "
+                      "layer or spectral")
+
+
 def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   """Checks every field a run uses, before anything is loaded or compiled.
 
   Returns the data shape. Raises ConfigError naming the first bad field.
   """
   for field in ("batch_size", "num_train_steps", "n_disc", "keep_checkpoints",
-                "num_sample_images", "eval_num_samples"):
+                "num_sample_images", "standing_stats_batches"):
     _positive_int(config, field)
   for field in ("log_every_steps", "sample_every_steps", "checkpoint_every_steps",
-                "eval_every_steps"):
+                "eval_every_steps", "eval_num_samples"):
     _positive_int(config, field, allow_zero=True)
+  if config.eval_num_samples == 1:
+    raise ConfigError("eval_num_samples", 1, "0 (as many as the reference set) or >= 2")
+  check_choice("eval_reference", config.eval_reference, datasets.REFERENCE_SPLITS)
+  check_choice("sampling_stats", config.sampling_stats, sampling.SAMPLING_STATS)
   shape = datasets.data_shape(config.dataset)
   registry.build_generator(config.generator, shape, config.dtype)
   registry.build_discriminator(config.discriminator, shape, config.dtype)
   losses.get_loss(config.loss)
-  penalties.get_penalty(config.penalty.name)
-  if not isinstance(config.penalty.weight, (int, float)) or config.penalty.weight < 0:
-    raise ConfigError("penalty.weight", config.penalty.weight, "a number >= 0")
+  _check_penalty(config)
   for role in ("g", "d"):
     optimizers.make_optimizer(config.optimizer, role)
   if augment.parse_policy(config.augment) and len(shape) != 3:

@@ -1,20 +1,23 @@
 """python -m squeezegan_jax.evaluate --workdir=W [--step=S] [--num_samples=N]
-[--features=classifier|inception --inception_weights=PATH]
+[--features=classifier|inception --inception_weights=PATH] [--sampling_stats=standing|running|batch]
+[--reference=train|heldout] [--samples=S.npz]
 
 Scores the EMA generator of a trained run (the config comes from the checkpoint) and writes
-W/eval.json.
+W/eval.json; with --samples, scores the images of an .npz file (`samples`, in [-1, 1], as
+`sample --npz` or another codebase writes them) under the run's protocol instead.
 """
 
 import json
 import os
 
-import jax
+import numpy as np
 from absl import flags
 
-from squeezegan_jax import cli, steps
-from squeezegan_jax import state as gan_state
+from squeezegan_jax import cli
 from squeezegan_jax.errors import ConfigError
-from squeezegan_jax.evaluation.evaluator import FEATURES, Evaluator, generate
+from squeezegan_jax.evaluation.evaluator import (FEATURES, REFERENCE_SPLITS, Evaluator,
+                                                 evaluate_generator)
+from squeezegan_jax.sampling import SAMPLING_STATS
 from squeezegan_jax.run_loading import load_run
 
 FLAGS = flags.FLAGS
@@ -22,24 +25,45 @@ FLAGS = flags.FLAGS
 
 def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | None = None,
                      features: str = "classifier", inception_weights: str | None = None,
-                     classifier_seed: int = 0, untrained: bool = False) -> dict:
-  """Scores a run's EMA generator and writes workdir/eval.json; returns what it wrote."""
+                     classifier_seed: int = 0, untrained: bool = False,
+                     sampling_stats: str | None = None, reference: str | None = None,
+                     samples_path: str | None = None) -> dict:
+  """Scores a run's EMA generator (or the samples in samples_path) and writes the result to
+  workdir/eval.json (eval_untrained.json, eval_samples.json); returns what it wrote."""
   run = load_run(workdir, step, untrained)
-  num = num_samples or run.config.eval_num_samples
-  if num < 2:
-    raise ConfigError("num_samples", num, "an integer >= 2")
   evaluator = Evaluator(run.dataset, run.config.dataset, features, inception_weights,
-                        classifier_seed)
-  key = gan_state.stream_key(run.config.seed, gan_state.EVAL_STREAM)
-  samples = generate(steps.make_sampler(run.generator), run.state.ema,
-                     run.generator.latent_dim, num, key)
-  result = {"step": run.step, "features": features,
-            **evaluator.score(samples, jax.random.fold_in(key, 1))}
-  result["num_samples"] = num
-  name = "eval_untrained.json" if untrained else "eval.json"
+                        classifier_seed, reference or run.config.eval_reference)
+  if samples_path:
+    samples = load_samples(samples_path, run.dataset.shape)
+    result = {"samples": samples_path, **evaluator.protocol(),
+              **evaluator.score(samples)}
+    name = "eval_samples.json"
+  else:
+    result = {"step": run.step, **evaluate_generator(evaluator, run.generator, run.state.ema,
+                                                     run.config, num_samples or 0,
+                                                     sampling_stats)}
+    name = "eval_untrained.json" if untrained else "eval.json"
   with open(os.path.join(workdir, name), "w", encoding="utf-8") as f:
     json.dump(result, f, indent=2)
   return result
+
+
+def load_samples(path: str, shape: tuple[int, ...]) -> np.ndarray:
+  """The `samples` array of an .npz file, checked against the data shape and range."""
+  try:
+    with np.load(path) as data:
+      samples = np.asarray(data["samples"], np.float32)
+  except (OSError, KeyError, ValueError) as error:
+    raise ConfigError("samples", path, "an .npz file with a 'samples' array",
+                      str(error)) from None
+  if samples.shape[1:] != tuple(shape) or len(samples) < 2:
+    raise ConfigError("samples", path, f"at least 2 samples of shape {tuple(shape)}",
+                      f"it holds {samples.shape}")
+  if not np.all(np.isfinite(samples)) or (
+      len(shape) == 3 and (samples.min() < -1.0 or samples.max() > 1.0)):
+    raise ConfigError("samples", path, "finite values in [-1, 1]",
+                      f"its range is [{samples.min():.3g}, {samples.max():.3g}]")
+  return samples
 
 
 def format_table(result: dict) -> str:
@@ -51,15 +75,21 @@ def format_table(result: dict) -> str:
 def main(argv: list[str]) -> None:
   del argv
   result = evaluate_workdir(FLAGS.workdir, FLAGS.step, FLAGS.num_samples, FLAGS.features,
-                            FLAGS.inception_weights, FLAGS.classifier_seed, FLAGS.untrained)
+                            FLAGS.inception_weights, FLAGS.classifier_seed, FLAGS.untrained,
+                            FLAGS.sampling_stats, FLAGS.reference, FLAGS.samples)
   print(format_table(result))
 
 
 if __name__ == "__main__":  # flags only here: experiments/run.py imports this module
   flags.DEFINE_string("workdir", None, "Workdir of a training run.")
   flags.DEFINE_integer("step", None, "Checkpoint step (default: the latest).")
-  flags.DEFINE_integer("num_samples", None,
-                       "Generated samples (default: config.eval_num_samples).")
+  flags.DEFINE_integer("num_samples", None, "Generated samples (default: "
+                       "config.eval_num_samples; 0 there: as many as the reference set).")
+  flags.DEFINE_enum("sampling_stats", None, SAMPLING_STATS,
+                    "BatchNorm statistics of the samples (default: config.sampling_stats).")
+  flags.DEFINE_enum("reference", None, list(REFERENCE_SPLITS),
+                    "Reference split (default: config.eval_reference).")
+  flags.DEFINE_string("samples", None, "Score this .npz's 'samples' instead of the generator.")
   flags.DEFINE_enum("features", "classifier", FEATURES, "Feature space of the scores.")
   flags.DEFINE_string("inception_weights", None, "Converted FID Inception weights (.npz).")
   flags.DEFINE_integer("classifier_seed", 0, "Seed of the data set's feature classifier.")

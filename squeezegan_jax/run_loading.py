@@ -6,7 +6,7 @@ from typing import NamedTuple
 import jax
 import ml_collections
 
-from squeezegan_jax import sharding
+from squeezegan_jax import config_lib, sharding
 from squeezegan_jax import state as gan_state
 from squeezegan_jax.checkpoints import Checkpoints
 from squeezegan_jax.data import datasets
@@ -38,7 +38,7 @@ def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> 
     raise ConfigError("step", step, sorted(steps))
   step = max(steps) if step is None else step
   meta = checkpoints.restore_meta(step)
-  config = ml_collections.ConfigDict(meta["config"])
+  config = config_lib.with_defaults(meta["config"])
   dataset, generator, state = gan_state.setup(config, sharding.make_mesh())
   if untrained:
     step = 0

@@ -20,7 +20,7 @@ from squeezegan_jax.models import build_discriminator, build_generator
 from squeezegan_jax.ops import compilation
 
 # Independent streams derived from config.seed: fold_in(PRNGKey(seed), stream).
-MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM, EVAL_STREAM = 0, 1, 2, 3
+MODEL_STREAM, DATA_STREAM, SAMPLE_STREAM, EVAL_STREAM, STANDING_STREAM = 0, 1, 2, 3, 4
 
 
 def stream_key(seed: int, stream: int) -> jax.Array:

@@ -4,6 +4,7 @@ import concurrent.futures
 import contextlib
 import functools
 import os
+import sys
 import time
 from typing import Any
 
@@ -12,13 +13,13 @@ import ml_collections
 import numpy as np
 
 from squeezegan_jax import checkpoints as checkpoints_lib
-from squeezegan_jax import config_lib, images, sharding, steps
+from squeezegan_jax import config_lib, images, sampling, sharding, steps
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, TrainingDiverged
-from squeezegan_jax.evaluation.evaluator import Evaluator, generate
+from squeezegan_jax.evaluation.evaluator import Evaluator, check_features, evaluate_generator
 from squeezegan_jax.metric_writers import MetricWriter
 from squeezegan_jax.preemption import StopRequest
-from squeezegan_jax.state import EVAL_STREAM, SAMPLE_STREAM, GANState, setup, stream_key
+from squeezegan_jax.state import SAMPLE_STREAM, STANDING_STREAM, GANState, setup, stream_key
 from squeezegan_jax.workdir_lock import WorkdirLock
 
 EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_captured",
@@ -118,14 +119,6 @@ def check_same_architecture(config: ml_collections.ConfigDict):
   return check
 
 
-def evaluate_ema(evaluator: Evaluator, sampler, state: GANState, latent_dim: int,
-                 config: ml_collections.ConfigDict) -> dict[str, float]:
-  """Scores eval_num_samples samples of the EMA generator (same latents at every step)."""
-  samples = generate(sampler, jax.device_get(state.ema), latent_dim, config.eval_num_samples,
-                     stream_key(config.seed, EVAL_STREAM))
-  return evaluator.score(samples, jax.random.fold_in(stream_key(config.seed, EVAL_STREAM), 1))
-
-
 def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta: float) -> str:
   losses = "  ".join(f"{k} {v:.4f}" for k, v in scalars.items() if k in ("d_loss", "g_loss"))
   return f"step {step}/{total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min"
@@ -152,6 +145,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
   """
   mesh = sharding.make_mesh()
   dataset, generator, state = setup(config, mesh)
+  if config.eval_every_steps:
+    try:
+      check_features(dataset)
+    except ConfigError as error:  # decided now, not at the first evaluation
+      print(f"In-training evaluation is off: {error}", file=sys.stderr, flush=True)
+      config = config.copy_and_resolve_references()
+      config.eval_every_steps = 0
   prepare_workdir(workdir)
   lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
   with lock, StopRequest() as stop:
@@ -165,12 +165,17 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
   if restored is not None:
     state = restored[0]
     print(f"Resuming from step {int(state.step)} in {checkpoints.directory}", flush=True)
+    if "eval_reference" not in restored[1]["config"]:
+      print("Warning: this checkpoint predates the held-out splits and the DiffAugment order: "
+            "a folder, npz or test-less TFDS data set now trains on nine tenths of its images "
+            "and an augmentation policy applies color, translation, cutout in that order, so "
+            "the resumed run does not continue the same sequence.", file=sys.stderr, flush=True)
   if is_main:
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
       f.write(config_lib.config_to_json(config))
 
   train_step = steps.make_train_step(config, generator.latent_dim, mesh)
-  sampler = steps.make_sampler(generator)
+  sampler = sampling.make_sampler(generator, config.sampling_stats)
   fixed_z = jax.random.normal(stream_key(config.seed, SAMPLE_STREAM),
                               (config.num_sample_images, generator.latent_dim))
   reference = dataset.eval_arrays("train")[0][:2000] if len(dataset.shape) == 1 else None
@@ -210,21 +215,34 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
         writer.write_scalars(step, scalars)
         if is_main:
           print(_log_line(step, total, scalars, rate, eta), flush=True)
-      if every(config.sample_every_steps, step) and is_main:
+      # Saved before sampling and evaluating, so that neither can lose the step's work.
+      if every(config.checkpoint_every_steps, step) or stop.requested:
+        save(step, metrics)
+      if every(config.sample_every_steps, step) and is_main and not stop.requested:
         # Host copies: only process 0 samples, so nothing may span other processes.
-        ema = jax.device_get(state.ema)
-        picture = images.sample_picture(np.asarray(sampler(ema, fixed_z)), reference)
+        variables = sampling.sampling_variables(generator, jax.device_get(state.ema), config,
+                                                stream_key(config.seed, STANDING_STREAM))
+        picture = images.sample_picture(np.asarray(sampler(variables, fixed_z)), reference)
         images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"),
                         scale=images.display_scale(dataset.shape))
         writer.write_image(step, "samples", picture)
-      if config.eval_every_steps and every(config.eval_every_steps, step) and is_main:
-        evaluator = evaluator or Evaluator(dataset, config.dataset)
-        result = evaluate_ema(evaluator, sampler, state, generator.latent_dim, config)
-        writer.write_scalars(step, {f"eval/{k}": v for k, v in result.items()})
-        print(f"step {step} eval: " + "  ".join(f"{k} {result[k]:.4g}" for k in EVAL_SHOWN
-                                                 if k in result), flush=True)
-      if every(config.checkpoint_every_steps, step) or stop.requested:
-        save(step, metrics)
+      if (config.eval_every_steps and every(config.eval_every_steps, step) and is_main
+          and not stop.requested):
+        checkpoints.wait()  # the step's checkpoint is on disk before anything can fail
+        try:
+          evaluator = evaluator or Evaluator(dataset, config.dataset,
+                                             reference=config.eval_reference)
+          result = evaluate_generator(evaluator, generator, jax.device_get(state.ema), config)
+        except Exception as error:  # pylint: disable=broad-except
+          # The step is saved; a failed evaluation must not end the run.
+          print(f"step {step} evaluation failed, training goes on: {type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}", file=sys.stderr,
+                flush=True)
+        else:
+          writer.write_scalars(step, {f"eval/{k}": v for k, v in result.items()
+                                      if isinstance(v, (int, float))})
+          print(f"step {step} eval: " + "  ".join(f"{k} {result[k]:.4g}" for k in EVAL_SHOWN
+                                                   if k in result), flush=True)
       if stop.requested:
         print(f"Stopped by {stop.signal_name} after step {step}; checkpoint saved in "
               f"{checkpoints.directory}. Rerun the same command to resume.", flush=True)

@@ -45,6 +45,17 @@ def test_same_key_same_result_and_gradients_flow():
   assert np.all(np.isfinite(grad)) and np.any(grad != 0)
 
 
+def test_a_policy_applies_in_the_papers_order_whatever_its_listing():
+  """DiffAugment's reference applies color, then translation, then cutout."""
+  assert augment.parse_policy("translation,color,cutout") == ("color", "translation", "cutout")
+  assert augment.parse_policy("cutout, color") == ("color", "cutout")
+  x = _images()
+  key = jax.random.PRNGKey(3)
+  np.testing.assert_array_equal(
+      augment.diff_augment(x, key, augment.parse_policy("cutout,translation,color")),
+      augment.diff_augment(x, key, ("color", "translation", "cutout")))
+
+
 def test_bad_policy_is_a_config_error():
   with pytest.raises(ConfigError, match="augment='translation,flip'"):
     augment.parse_policy("translation,flip")

@@ -9,7 +9,7 @@ import pytest
 
 from squeezegan_jax import config_lib
 from squeezegan_jax.errors import ConfigError
-from tests.helpers import ROOT, tiny_config
+from tests.helpers import ROOT, run_cli, tiny_config
 
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
 
@@ -43,6 +43,10 @@ def test_the_json_copy_reads_back_as_the_config():
     ("ema_decay", 1.0, "ema_decay=1.0 is not valid; accepted: a number in [0, 1)"),
     ("dtype", "float16", "dtype='float16' is not valid"),
     ("on_nonfinite", "ignore", "on_nonfinite='ignore'"),
+    ("sampling_stats", "ema", "sampling_stats='ema' is not valid; accepted: 'standing'"),
+    ("eval_reference", "test", "eval_reference='test' is not valid; accepted: 'train', "
+     "'heldout'"),
+    ("eval_num_samples", 1, "eval_num_samples=1"),
 ])
 def test_a_bad_top_level_field_is_named(field, value, message):
   config = tiny_config()
@@ -50,3 +54,56 @@ def test_a_bad_top_level_field_is_named(field, value, message):
   with pytest.raises(ConfigError) as error:
     config_lib.validate_config(config)
   assert message in str(error.value)
+
+
+@pytest.mark.parametrize("discriminator,loss,penalty,weight,message", [
+    # A gradient penalty on a BatchNorm discriminator is no per-example gradient norm.
+    ("dcgan", "non_saturating", "gradient_penalty", 10.0,
+     "penalty.name='gradient_penalty' is not valid; accepted: 'none' (a gradient penalty "
+     "needs each example's own input gradient"),
+    ("dcgan", "non_saturating", "r1", 1.0, "penalty.name='r1' is not valid"),
+    # An unconstrained Wasserstein critic.
+    ("fire", "wasserstein", "none", 0.0,
+     "penalty.name='none' is not valid; accepted: 'gradient_penalty', 'r1'"),
+    # A named penalty that does nothing, and a weight with no penalty.
+    ("fire", "non_saturating", "r1", 0.0, "penalty.weight=0.0 is not valid; accepted: a "
+     "number > 0"),
+    ("fire", "non_saturating", "none", 5.0, "penalty.weight=5.0 is not valid"),
+])
+def test_penalties_that_cannot_do_what_they_say_are_refused(discriminator, loss, penalty,
+                                                            weight, message):
+  config = tiny_config("fire", discriminator, loss=loss)
+  config.penalty.update(name=penalty, weight=weight)
+  with pytest.raises(ConfigError) as error:
+    config_lib.validate_config(config)
+  assert message in str(error.value)
+
+
+def test_a_refused_penalty_is_one_line_and_exit_2(tmp_path):
+  result = run_cli("squeezegan_jax.main", "--config=configs/digits_dcgan.py",
+                   f"--workdir={tmp_path}", "--config.penalty.name=gradient_penalty",
+                   "--config.penalty.weight=10")
+  assert result.returncode == 2 and "Traceback" not in result.stderr
+  assert "penalty.name='gradient_penalty' is not valid" in result.stderr
+
+
+def test_the_wgan_gp_recipe_is_its_papers():
+  config = _load(os.path.join(ROOT, "configs", "wgan_gp.py"))
+  config_lib.validate_config(config)
+  assert (config.loss, config.penalty.name, config.penalty.weight) == (
+      "wasserstein", "gradient_penalty", 10.0)
+  assert config.n_disc == 5 and config.g_fresh_latents
+  assert (config.optimizer.name, config.optimizer.d_learning_rate, config.optimizer.b1,
+          config.optimizer.b2) == ("adam", 1e-4, 0.0, 0.9)
+
+
+def test_grid25_counts_modes_on_2500_samples_as_veegan_and_pacgan():
+  assert _load(os.path.join(ROOT, "configs", "grid25_mlp.py")).eval_num_samples == 2500
+
+
+def test_a_saved_config_without_newer_fields_gets_their_defaults():
+  saved = tiny_config().to_dict()
+  del saved["sampling_stats"], saved["g_fresh_latents"]
+  config = config_lib.with_defaults(saved)
+  assert config.sampling_stats == "standing" and config.g_fresh_latents is False
+  assert config.batch_size == saved["batch_size"]

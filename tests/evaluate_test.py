@@ -5,10 +5,12 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
 from squeezegan_jax import evaluate, train
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError
 from tests.helpers import ROOT, tiny_config
 
@@ -25,10 +27,42 @@ def test_evaluate_writes_eval_json_from_the_workdir_alone(trained_workdir):
   written = json.load(open(os.path.join(trained_workdir, "eval.json")))
   assert written == result
   for key in ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
-              "step", "num_samples", "features"):
+              "step", "num_samples", "features", "reference", "num_reference",
+              "sampling_stats", "classifier_test_accuracy"):
     assert key in written
   assert written["step"] == 2 and written["num_samples"] == 100
   assert written["features"] == "classifier" and np.isfinite(written["fid"])
+  assert written["reference"] == "train" and written["num_reference"] == 1437
+  assert written["sampling_stats"] == "standing"
+
+
+def test_by_default_as_many_samples_as_reference_images_are_scored(trained_workdir):
+  for reference, count in (("train", 1437), ("heldout", 360)):
+    result = evaluate.evaluate_workdir(trained_workdir, reference=reference)
+    assert result["num_samples"] == result["num_reference"] == count, reference
+
+
+def test_each_sampling_mode_is_scored_and_recorded(trained_workdir):
+  """The tiny Fire generator has BatchNorm: its three modes give three different scores."""
+  fids = {}
+  for stats in ("standing", "running", "batch"):
+    result = evaluate.evaluate_workdir(trained_workdir, num_samples=100, sampling_stats=stats)
+    assert result["sampling_stats"] == stats
+    fids[stats] = result["fid"]
+  assert len(set(fids.values())) == 3
+
+
+def test_samples_from_a_file_are_scored_under_the_runs_protocol(trained_workdir, tmp_path):
+  held_out = datasets.load_dataset(tiny_config().dataset,
+                                   jax.random.PRNGKey(0)).eval_arrays("test")[0]
+  np.savez(tmp_path / "real.npz", samples=held_out)
+  real = evaluate.evaluate_workdir(trained_workdir, samples_path=str(tmp_path / "real.npz"))
+  generated = evaluate.evaluate_workdir(trained_workdir, num_samples=360)
+  assert real["num_samples"] == 360 and real["fid"] * 5 < generated["fid"]
+  assert os.path.exists(os.path.join(trained_workdir, "eval_samples.json"))
+  np.savez(tmp_path / "bad.npz", samples=held_out[:, :8])
+  with pytest.raises(ConfigError, match="samples=.*at least 2 samples of shape"):
+    evaluate.evaluate_workdir(trained_workdir, samples_path=str(tmp_path / "bad.npz"))
 
 
 def test_untrained_baseline_is_written_beside_eval_json(trained_workdir):

@@ -39,6 +39,11 @@ def test_adam_uses_the_configured_betas():
     (dict(OPTIMIZER, name="lamb"), "optimizer.name='lamb' is not valid"),
     (dict(OPTIMIZER, g_learning_rate=0.0), "optimizer.g_learning_rate=0.0 is not valid"),
     (dict(OPTIMIZER, g_learning_rate="fast"), "optimizer.g_learning_rate='fast'"),
+    (dict(OPTIMIZER, g_learning_rate=float("nan")), "optimizer.g_learning_rate=nan is not "
+     "valid; accepted: a finite positive number"),
+    (dict(OPTIMIZER, g_learning_rate=float("inf")), "optimizer.g_learning_rate=inf"),
+    (dict(OPTIMIZER, b1=1.0), "optimizer.b1=1.0 is not valid"),
+    (dict(OPTIMIZER, b2=-0.1), "optimizer.b2=-0.1"),
 ])
 def test_bad_optimizer_fields_are_named(config, message):
   with pytest.raises(ConfigError, match=message):

@@ -9,7 +9,7 @@ import pytest
 
 from squeezegan_jax import sharding, train
 from squeezegan_jax import state as gan_state
-from squeezegan_jax.data import datasets
+from squeezegan_jax.data import datasets, synthetic
 from squeezegan_jax.errors import TrainingDiverged
 from squeezegan_jax.run_loading import load_run
 from tests.helpers import tiny_config
@@ -82,6 +82,39 @@ def test_nonfinite_updates_can_be_skipped(tmp_path):
   state = train.train_and_evaluate(config, str(tmp_path))
   assert int(state.step) == 6
   assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(state.g.params)))
+
+
+def test_a_failing_evaluation_is_one_line_and_loses_no_step(tmp_path, monkeypatch, capfd):
+  """Each step's checkpoint is saved before its evaluation, and an evaluation that fails is
+  reported in one line while training goes on to the end."""
+  saved_before = []
+
+  def failing(*args, **kwargs):
+    saved_before.append(sorted(int(n) for n in os.listdir(tmp_path / "checkpoints")
+                               if n.isdigit()))
+    raise RuntimeError("the scores could not be computed\nsecond line")
+  monkeypatch.setattr(train, "evaluate_generator", failing)
+  config = tiny_config(num_train_steps=4, eval_every_steps=2, checkpoint_every_steps=2)
+  assert int(train.train_and_evaluate(config, str(tmp_path)).step) == 4
+  assert saved_before == [[2], [2, 4]]
+  err = capfd.readouterr().err
+  assert err.count("evaluation failed, training goes on: RuntimeError: the scores could not "
+                   "be computed\n") == 2 and "second line" not in err
+
+
+def test_unlabelled_data_is_decided_before_training_and_trains_to_the_end(tmp_path, capfd):
+  """An npz without labels cannot be scored in the classifier's features: in-training
+  evaluation is off from the start, said in one line, and the run completes."""
+  images = np.stack([np.full((8, 8), 9 * i, np.uint8) for i in range(24)])
+  path = str(tmp_path / "unlabelled.npz")
+  synthetic.write_npz(path, images)
+  config = tiny_config(num_train_steps=4, eval_every_steps=2, eval_num_samples=16)
+  config.dataset.update(name=f"npz:{path}")
+  state = train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert int(state.step) == 4
+  err = capfd.readouterr().err
+  assert err.count("In-training evaluation is off") == 1 and "no class labels" in err
+  assert load_run(str(tmp_path / "run")).step == 4
 
 
 class _NumberedBatches:

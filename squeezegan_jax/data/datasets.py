@@ -40,6 +40,13 @@ class Dataset(Protocol):
 
 
 MAX_EVAL_EXAMPLES = 10_000
+# config.eval_reference -> the split eval_arrays reads.
+REFERENCE_SPLITS = {"train": "train", "heldout": "test"}
+# Data kinds without a held-out split of their own hold out every HELDOUT_EVERY-th example
+# by index: deterministic, the same for every seed, and stratified for files sorted by class.
+HELDOUT_EVERY = 10
+# The key of the 2D mixtures' evaluation points: fixed, so they never depend on a run's seed.
+POINTS_EVAL_KEY = 2**31 - 1
 
 
 class ArraySplit:
@@ -53,6 +60,38 @@ class ArraySplit:
 
   def read(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return self._images[rows], None if self._labels is None else self._labels[rows]
+
+
+class SplitView:
+  """The rows `records` of another split, read through it (in memory or streamed alike)."""
+
+  def __init__(self, source, records: np.ndarray):
+    self._source, self._records = source, np.asarray(records, np.int64)
+
+  def __len__(self) -> int:
+    return len(self._records)
+
+  def read(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    return self._source.read(self._records[np.asarray(rows, np.int64)])
+
+
+def hold_out(source) -> tuple[SplitView, SplitView]:
+  """(training rows, held-out rows) of a split: every HELDOUT_EVERY-th example is held out."""
+  if len(source) < HELDOUT_EVERY:
+    raise ConfigError("dataset.name", f"{len(source)} examples",
+                      f"at least {HELDOUT_EVERY} examples",
+                      f"every {HELDOUT_EVERY}th is held out for evaluation")
+  records = np.arange(len(source))
+  held = records % HELDOUT_EVERY == HELDOUT_EVERY - 1
+  return SplitView(source, records[~held]), SplitView(source, records[held])
+
+
+def evaluation_records(count: int) -> np.ndarray:
+  """The examples of a split scored in evaluation: all of them up to MAX_EVAL_EXAMPLES, else
+  MAX_EVAL_EXAMPLES spread evenly by index (the same for every seed)."""
+  if count <= MAX_EVAL_EXAMPLES:
+    return np.arange(count)
+  return np.arange(MAX_EVAL_EXAMPLES) * count // MAX_EVAL_EXAMPLES
 
 
 def to_model_range(images: np.ndarray | jax.Array) -> np.ndarray | jax.Array:
@@ -104,12 +143,7 @@ class ImageDataset:
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     source = self._splits[check_choice("split", split, self._splits)]
-    records = np.arange(len(source))
-    if len(source) > MAX_EVAL_EXAMPLES:
-      subset_key = jax.random.fold_in(self._key, 2**31 - 1)
-      records = np.sort(np.asarray(jax.random.permutation(subset_key, len(source)))
-                        [:MAX_EVAL_EXAMPLES])
-    images, labels = source.read(records)
+    images, labels = source.read(evaluation_records(len(source)))
     return to_model_range(images), labels
 
 
@@ -122,7 +156,8 @@ class GaussianMixture2D:
   def __init__(self, centers: np.ndarray, std: float, key: jax.Array):
     self.centers = centers.astype(np.float32)
     self.std = std
-    self._key, self._eval_key = jax.random.split(key)
+    self._key = jax.random.split(key)[0]  # the training stream, as before the fixed eval key
+    self._eval_key = jax.random.PRNGKey(POINTS_EVAL_KEY)
 
   def sample(self, key: jax.Array, n: int) -> tuple[np.ndarray, np.ndarray]:
     """n points and the index of the mode each came from."""
@@ -178,19 +213,20 @@ def _image_config(config: Mapping[str, Any]) -> tuple[str, int, int, tuple[int, 
 
 
 def _folder(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
-  """folder:<path>: every image for training (and as the evaluation reference)."""
+  """folder:<path>: every HELDOUT_EVERY-th image (in sorted path order) held out, the rest
+  for training."""
   path, size, channels, shape = _image_config(config)
   images, labels, class_names = image_sources.load_folder(path, size, channels)
-  split = ArraySplit(images, labels)
-  return ImageDataset(split, split, shape, len(class_names) or None, key)
+  return ImageDataset(*hold_out(ArraySplit(images, labels)), shape, len(class_names) or None,
+                      key)
 
 
 def _npz(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
-  """npz:<path>: every image for training (and as the evaluation reference)."""
+  """npz:<path>: every HELDOUT_EVERY-th image held out, the rest for training."""
   path, size, channels, shape = _image_config(config)
   images, labels = image_sources.load_npz(path, size, channels)
-  split = ArraySplit(images, labels)
-  return ImageDataset(split, split, shape, None if labels is None else int(labels.max()) + 1, key)
+  num_classes = None if labels is None else int(labels.max()) + 1
+  return ImageDataset(*hold_out(ArraySplit(images, labels)), shape, num_classes, key)
 
 
 IN_MEMORY_BYTES = 1 << 30
@@ -212,7 +248,8 @@ def _held_or_streamed(source: image_sources.TfdsSource, opener, processes: int,
 
 
 def _tfds(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
-  """tfds:<name>[:<config>]: the 'train' split (and 'test' when there is one), read from
+  """tfds:<name>[:<config>]: the 'train' split and the 'test' one (where there is none,
+  every HELDOUT_EVERY-th training example is held out instead), read from
   array_record without TensorFlow: from a fitted copy where one was written, held in memory
   when it fits in 1 GiB, else streamed (by dataset.reader_processes worker processes, where
   that is above 0)."""
@@ -230,8 +267,9 @@ def _tfds(config: Mapping[str, Any], key: jax.Array) -> ImageDataset:
   num_classes = train.num_classes
   hold = functools.partial(_held_or_streamed, processes=processes, shape=shape)
   train = hold(train, opener("train"))
-  test = train if test is None else hold(test, opener("test"))
-  return ImageDataset(train, test, shape, num_classes, key)
+  if test is None:  # no test split: hold out part of the training split
+    return ImageDataset(*hold_out(train), shape, num_classes, key)
+  return ImageDataset(train, hold(test, opener("test")), shape, num_classes, key)
 
 
 DATASETS = {"digits": _digits, "ring8": _ring8, "grid25": _grid25}

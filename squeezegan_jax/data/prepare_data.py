@@ -37,7 +37,12 @@ def prepare(spec: str, data_dir: str | None = None) -> str:
   except Exception as error:  # pylint: disable=broad-except
     raise ConfigError("name", spec, "a TFDS catalog name such as mnist, cifar10, celeb_a",
                       str(error).splitlines()[0]) from None
-  builder.download_and_prepare()
+  try:
+    builder.download_and_prepare()
+  except Exception as error:  # pylint: disable=broad-except
+    raise ConfigError("name", spec, "a data set TFDS can download and prepare here",
+                      f"preparing it needs a network and TensorFlow (pip install -e '.[tf]'):"
+                      f" {type(error).__name__}: {str(error).splitlines()[0][:200]}") from None
   return str(builder.data_dir)
 
 

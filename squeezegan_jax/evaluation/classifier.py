@@ -2,12 +2,15 @@
 
 Inception weights cannot be downloaded here, so FID/KID/precision/recall are computed on
 this classifier's penultimate features (128-d) and class scores on its probabilities. It is
-trained once per (data set, size, channels, seed) with a fixed recipe and cached on disk,
-so every run of an ablation is scored in the same space.
+trained once per data set (its name, size, channels and the content of its evaluation
+splits), recipe and seed, and cached on disk under all of them, so every run on a data set
+is scored in the same space whichever run trained it.
 """
 
+import hashlib
 import json
 import os
+import time
 from typing import Any, Mapping
 
 import flax.linen as nn
@@ -41,10 +44,21 @@ def cache_dir() -> str:
                         os.path.join(os.path.expanduser("~"), ".cache", "squeezegan_jax"))
 
 
-def _cache_path(dataset_config: Mapping[str, Any], seed: int) -> str:
+def content_digest(*arrays: np.ndarray) -> str:
+  """12 hex digits of SHA-256 over the arrays' shapes, dtypes and bytes."""
+  digest = hashlib.sha256()
+  for array in arrays:
+    array = np.ascontiguousarray(array)
+    digest.update(f"{array.shape}{array.dtype}".encode())
+    digest.update(array.tobytes())
+  return digest.hexdigest()[:12]
+
+
+def _cache_path(dataset_config: Mapping[str, Any], seed: int, content: str) -> str:
   name = "{name}-{image_size}x{channels}".format(**dataset_config).replace(":", "_").replace(
       "/", "_")
-  return os.path.join(cache_dir(), "classifiers", f"{name}-seed{seed}-v{RECIPE['version']}")
+  return os.path.join(cache_dir(), "classifiers",
+                      f"{name}-seed{seed}-v{RECIPE['version']}-{content}")
 
 
 def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int,
@@ -65,12 +79,17 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int,
     updates, opt_state = tx.update(grads, opt_state)
     return optax.apply_updates(params, updates), opt_state
 
-  batch = RECIPE["batch_size"]
+  batch = min(RECIPE["batch_size"], len(images))  # a data set smaller than a batch trains too
+  start_time = time.perf_counter()
   for epoch in range(RECIPE["epochs"]):
     order = np.asarray(jax.random.permutation(jax.random.fold_in(order_key, epoch), len(images)))
     for start in range(0, len(images) - batch + 1, batch):
       rows = order[start:start + batch]
       params, opt_state = step(params, opt_state, images[rows], labels[rows])
+    elapsed = time.perf_counter() - start_time
+    remaining = elapsed / (epoch + 1) * (RECIPE["epochs"] - epoch - 1)
+    print(f"  feature classifier: epoch {epoch + 1}/{RECIPE['epochs']}, {elapsed:.0f} s, "
+          f"about {remaining:.0f} s left", flush=True)
   return params
 
 
@@ -102,9 +121,11 @@ class Classifier:
 def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
                              seed: int = 0) -> Classifier:
   """The cached classifier for this data set and seed, training it on first use."""
-  path = _cache_path(dataset_config, seed)
   train_images, train_labels = dataset.eval_arrays("train")
   test_images, test_labels = dataset.eval_arrays("test")
+  recipe = np.frombuffer(json.dumps(RECIPE, sort_keys=True).encode(), np.uint8)
+  path = _cache_path(dataset_config, seed, content_digest(recipe, train_images, train_labels,
+                                                          test_images, test_labels))
   num_classes = dataset.num_classes
   template = FeatureClassifier(num_classes, RECIPE["features"]).init(
       jax.random.PRNGKey(0), jnp.zeros((1, *dataset.shape)))
@@ -113,10 +134,15 @@ def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
       params = serialization.from_bytes(template, f.read())
     with open(path + ".json", encoding="utf-8") as f:
       return Classifier(params, num_classes, json.load(f)["test_accuracy"])
+  print(f"Training the feature classifier the scores use for {dataset_config['name']} "
+        f"({len(train_images):,} images, {RECIPE['epochs']} epochs), once; cached at "
+        f"{path}.msgpack", flush=True)
   params = train_classifier(train_images, train_labels, num_classes,
                             jax.random.PRNGKey(seed))
   classifier = Classifier(params, num_classes, 0.0)
   classifier.test_accuracy = classifier.accuracy(test_images, test_labels)
+  print(f"  feature classifier: held-out accuracy {classifier.test_accuracy:.4f} on "
+        f"{len(test_images):,} images", flush=True)
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path + ".json", "w", encoding="utf-8") as f:
     json.dump({"test_accuracy": classifier.test_accuracy, **RECIPE}, f)

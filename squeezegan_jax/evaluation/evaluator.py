@@ -1,19 +1,27 @@
-"""The evaluation protocol: which features, which reference set, which scores.
+"""The evaluation protocol: which features, which reference set, which samples, which scores.
 
-Reference: the data set's training split (what the GAN learned from). Images are scored in
-the feature space of the data set's classifier (or InceptionV3 when its weights are given);
-2D points are scored on their coordinates plus the mode counts.
+The reference set and the feature classifier depend on the data set alone (its content,
+size and channels), never on a run's seed: every run on a data set is scored against the
+same real images in the same feature space. Reference: the training split (what the GAN
+learned from) or the held-out split (config.eval_reference), at most
+datasets.MAX_EVAL_EXAMPLES images; generated samples: as many by default. Images are scored
+in the data set's classifier's features (or InceptionV3's when its weights are given); 2D
+points on their coordinates plus the mode counts. Samples come from the EMA generator with
+config.sampling_stats BatchNorm statistics, from latents fixed by the seed.
 """
 
 from typing import Any, Callable, Mapping
 
+import flax.linen as nn
 import jax
 import numpy as np
 
+from squeezegan_jax import sampling
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.evaluation import scores
 from squeezegan_jax.evaluation.classifier import load_or_train_classifier
+from squeezegan_jax.state import EVAL_STREAM, STANDING_STREAM, stream_key
 
 FEATURES = ("classifier", "inception")
 SAMPLE_BATCH = 500
@@ -29,13 +37,30 @@ def generate(sample_fn: Callable[[Any, jax.Array], jax.Array], variables: Any,
   return np.concatenate(batches)[:num]
 
 
+REFERENCE_SPLITS = datasets.REFERENCE_SPLITS
+# The key of KID's random subsets: part of the protocol, the same for every run and path.
+SCORE_KEY = 0
+
+
+def check_features(dataset: datasets.Dataset, features: str = "classifier") -> None:
+  """Raises a ConfigError, before any training, when `dataset` cannot be scored in
+  `features` (the classifier needs class labels)."""
+  check_choice("features", features, FEATURES)
+  if len(dataset.shape) == 3 and features == "classifier" and dataset.num_classes is None:
+    raise ConfigError("features", features, ["inception"],
+                      "this data set has no class labels for the feature classifier; score "
+                      "it with --features=inception --inception_weights=fid.npz")
+
+
 class Evaluator:
-  """Scores sample sets against one data set's training split."""
+  """Scores sample sets against one data set's reference split."""
 
   def __init__(self, dataset: datasets.Dataset, dataset_config: Mapping[str, Any],
                features: str = "classifier", inception_weights: str | None = None,
-               classifier_seed: int = 0):
-    self.features = check_choice("features", features, FEATURES)
+               classifier_seed: int = 0, reference: str = "train"):
+    check_features(dataset, features)
+    self.features = features
+    self.reference_split = check_choice("eval_reference", reference, REFERENCE_SPLITS)
     self.dataset = dataset
     self.is_points = len(dataset.shape) == 1
     self._embed = None
@@ -48,12 +73,17 @@ class Evaluator:
       from squeezegan_jax.evaluation import inception  # pylint: disable=import-outside-toplevel
       self._embed = inception.InceptionFeatures(inception_weights).features
     elif not self.is_points:
-      if dataset.num_classes is None:
-        raise ConfigError("features", features, ["inception"],
-                          "the classifier needs a labelled data set")
       self.classifier = load_or_train_classifier(dataset, dataset_config, classifier_seed)
-    reference, self.reference_labels = dataset.eval_arrays("train")
+    reference, self.reference_labels = dataset.eval_arrays(REFERENCE_SPLITS[reference])
     self.reference = self.embed(reference)[0]
+
+  def protocol(self) -> dict[str, Any]:
+    """What the scores depend on besides the samples, for eval.json and the logs."""
+    result = {"features": self.features, "reference": self.reference_split,
+              "num_reference": len(self.reference)}
+    if self.classifier is not None:
+      result["classifier_test_accuracy"] = self.classifier.test_accuracy
+    return result
 
   def embed(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(features, class probabilities or None) of a batch of samples."""
@@ -63,8 +93,11 @@ class Evaluator:
       return self.classifier.features_and_probabilities(samples)
     return self._embed(samples), None
 
-  def score(self, samples: np.ndarray, key: jax.Array) -> dict[str, float]:
-    """All scores of `samples` against the reference split."""
+  def score(self, samples: np.ndarray,
+            key: jax.Array | None = None) -> dict[str, float]:
+    """All scores of `samples` against the reference split (KID's subsets from `key`, by
+    default the protocol's fixed SCORE_KEY)."""
+    key = jax.random.PRNGKey(SCORE_KEY) if key is None else key
     features, probabilities = self.embed(samples)
     precision, recall = scores.precision_recall(self.reference, features, k=3)
     density, coverage = scores.density_coverage(self.reference, features, k=5)
@@ -75,7 +108,31 @@ class Evaluator:
     if probabilities is not None:
       result.update(scores.class_scores(probabilities, self.reference_labels,
                                         self.classifier.num_classes))
-      result["classifier_test_accuracy"] = self.classifier.test_accuracy
     if self.is_points:
       result.update(scores.mode_scores(samples, self.dataset.centers, self.dataset.std))
     return result
+
+
+def evaluate_generator(evaluator: Evaluator, generator: nn.Module, variables: Any,
+                       config: Mapping[str, Any], num_samples: int = 0,
+                       stats: str | None = None) -> dict[str, Any]:
+  """Scores samples of `generator` (the EMA one) under the config's protocol.
+
+  num_samples 0 (config.eval_num_samples 0) means as many as the reference set holds;
+  stats overrides config.sampling_stats. The same seed gives the same latents at every
+  step, so scores of one run move only with its generator.
+  """
+  stats = check_choice("sampling_stats", stats or config["sampling_stats"],
+                       sampling.SAMPLING_STATS)
+  num = num_samples or config["eval_num_samples"] or len(evaluator.reference)
+  if num < 2:
+    raise ConfigError("num_samples", num, "an integer >= 2")
+  variables = sampling.sampling_variables(generator, variables, {**config, "sampling_stats": stats},
+                                          stream_key(config["seed"], STANDING_STREAM))
+  key = stream_key(config["seed"], EVAL_STREAM)
+  samples = generate(sampling.make_sampler(generator, stats), variables, generator.latent_dim,
+                     num, key)
+  protocol = {**evaluator.protocol(), "sampling_stats": stats}
+  if stats == "standing":
+    protocol["standing_stats_batches"] = config["standing_stats_batches"]
+  return {**protocol, **evaluator.score(samples)}

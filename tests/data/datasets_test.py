@@ -109,7 +109,7 @@ def test_folder_and_npz_train_a_few_steps(kind, tmp_path):
   config = tiny_config()
   config.dataset.update(name=f"{kind}:{location}", image_size=16, channels=3)
   data = datasets.load_dataset(config.dataset, jax.random.PRNGKey(0))
-  assert data.eval_arrays("train")[0].shape == (20, 16, 16, 3)
+  assert data.eval_arrays("train")[0].shape == (18, 16, 16, 3)
   assert data.num_classes == (2 if kind == "npz" else None)
   state = train.train_and_evaluate(config, str(tmp_path / "run"))
   assert int(state.step) == 4
@@ -133,3 +133,48 @@ def test_count_batches_read_at_once_are_those_batches_one_after_the_other(name):
   for rows in (slice(None), slice(16, 48)):
     separately = np.concatenate([data.global_batch(i, batch, rows) for i in range(21, 24)])
     np.testing.assert_array_equal(data.global_batch(21, batch, rows, count=3), separately)
+
+
+@pytest.mark.parametrize("kind", ["folder", "npz"])
+def test_folder_and_npz_hold_out_every_tenth_image(kind, tmp_path):
+  """The held-out split is not the training split: 45 train and 5 held out of 50, disjoint,
+  the same for every seed, and training batches never show a held-out image."""
+  images = np.stack([np.full((8, 8, 1), 5 * i, np.uint8) for i in range(50)])
+  if kind == "folder":
+    location = str(tmp_path / "images")
+    synthetic.write_folder(location, images)
+  else:
+    location = str(tmp_path / "data.npz")
+    synthetic.write_npz(location, images, np.arange(50) % 5)
+  config = dict(name=f"{kind}:{location}", image_size=8, channels=1)
+  levels = lambda arrays: set(np.round((arrays[0][:, 0, 0, 0] + 1) * 127.5).astype(int))
+  data = datasets.load_dataset(config, jax.random.PRNGKey(0))
+  train_levels, held_levels = levels(data.eval_arrays("train")), levels(data.eval_arrays("test"))
+  assert len(train_levels) == 45 and len(held_levels) == 5
+  assert not train_levels & held_levels
+  other_seed = datasets.load_dataset(config, jax.random.PRNGKey(1))
+  assert levels(other_seed.eval_arrays("test")) == held_levels
+  seen = set(np.asarray(data.global_batch(0, 90, count=1))[:, 0, 0, 0].astype(int))
+  assert seen == train_levels
+
+
+def test_the_evaluation_subset_of_a_large_split_does_not_depend_on_the_seed(tmp_path):
+  """A split over MAX_EVAL_EXAMPLES is scored on a subset fixed by index, not by the key."""
+  count = datasets.MAX_EVAL_EXAMPLES + 1200
+  levels = (np.arange(count) % 256).astype(np.uint8)
+  location = str(tmp_path / "big.npz")
+  synthetic.write_npz(location, np.broadcast_to(levels[:, None, None], (count, 4, 4)).copy(),
+                      np.arange(count) % 3)
+  config = dict(name=f"npz:{location}", image_size=4, channels=1)
+  first, second = (datasets.load_dataset(config, jax.random.PRNGKey(seed)).eval_arrays("train")
+                   for seed in (0, 7))
+  assert len(first[0]) == datasets.MAX_EVAL_EXAMPLES
+  np.testing.assert_array_equal(first[0], second[0])
+  np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_mixture_evaluation_points_do_not_depend_on_the_seed():
+  first, second = (datasets.load_dataset(dict(name="grid25"), jax.random.PRNGKey(seed))
+                   for seed in (0, 3))
+  np.testing.assert_array_equal(first.eval_arrays("train")[0], second.eval_arrays("train")[0])
+  assert not np.array_equal(first.global_batch(0, 16), second.global_batch(0, 16))

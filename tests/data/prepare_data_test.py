@@ -44,3 +44,15 @@ def test_a_disk_that_cannot_hold_the_copy_is_named(tfds_dir, monkeypatch):
   with pytest.raises(ConfigError, match=r"data_dir=.* with room for the fitted copy \(0.00 GB "
                      r"for train\) \(OSError: \[Errno 28\] No space left on device\)"):
     prepare_data.write_fitted_copies("grey_images", tfds_dir, 8, 1, 0)
+
+
+def test_a_failed_download_is_one_error_that_names_its_cause(monkeypatch):
+  import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+
+  class _Offline:
+    def download_and_prepare(self):
+      raise ConnectionError("Failed to resolve 'storage.googleapis.com'")
+  monkeypatch.setattr(tfds, "builder", lambda *args, **kwargs: _Offline())
+  with pytest.raises(ConfigError, match=r"name='mnist' is not valid.*needs a network and "
+                     r"TensorFlow.*ConnectionError: Failed to resolve"):
+    prepare_data.prepare("mnist")

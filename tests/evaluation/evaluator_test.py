@@ -39,7 +39,7 @@ def test_points_get_mode_scores():
   dataset = datasets.load_dataset(dict(name="grid25"), jax.random.PRNGKey(0))
   evaluator = Evaluator(dataset, dict(name="grid25"))
   result = evaluator.score(dataset.eval_arrays("test")[0][:2000], jax.random.PRNGKey(0))
-  assert result["modes_captured"] == 25 and result["fid"] < 0.01
+  assert result["modes_captured"] == 25 and result["fid"] < 0.05
 
 
 def test_inception_features_need_a_weights_file():

@@ -7,6 +7,7 @@ import pytest
 
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.evaluation import inception
+from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +48,10 @@ def test_wrong_weights_file_is_a_clear_error(random_weights_file, tmp_path):
     inception.InceptionFeatures(str(tmp_path / "bad.npz"))
   with pytest.raises(ConfigError, match="a readable .npz"):
     inception.InceptionFeatures(str(tmp_path / "missing.npz"))
+
+
+def test_converting_a_missing_weights_file_is_one_line_and_exit_2(tmp_path):
+  result = run_cli("squeezegan_jax.evaluation.convert_inception", str(tmp_path / "no.pth"),
+                   str(tmp_path / "out.npz"))
+  assert result.returncode == 2 and "Traceback" not in result.stderr
+  assert "no.pth" in result.stderr and not (tmp_path / "out.npz").exists()

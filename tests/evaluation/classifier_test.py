@@ -1,0 +1,44 @@
+"""The feature classifier is cached by everything it depends on, and says what it trains."""
+
+import jax
+import numpy as np
+
+from squeezegan_jax.data import datasets, synthetic
+from squeezegan_jax.evaluation import classifier
+
+
+def _npz_dataset(tmp_path, labels):
+  """The same 8x8 images under `labels`; the file's name stays the same."""
+  images = np.stack([np.full((8, 8), 40 * (i % 3) + 20, np.uint8) for i in range(len(labels))])
+  path = str(tmp_path / "data.npz")
+  synthetic.write_npz(path, images, np.asarray(labels))
+  config = dict(name=f"npz:{path}", image_size=8, channels=1)
+  return datasets.load_dataset(config, jax.random.PRNGKey(0)), config
+
+
+def test_a_changed_data_set_under_the_same_name_gets_its_own_classifier(tmp_path, monkeypatch,
+                                                                       capsys):
+  monkeypatch.setenv("SQUEEZEGAN_CACHE", str(tmp_path / "cache"))
+  labels = np.arange(200) % 3
+  dataset, config = _npz_dataset(tmp_path, labels)
+  classifier.load_or_train_classifier(dataset, config)
+  trained = capsys.readouterr().out
+  assert "Training the feature classifier" in trained and "epoch 20/20" in trained
+  assert "cached at" in trained and "held-out accuracy" in trained
+  classifier.load_or_train_classifier(dataset, config)
+  assert "Training" not in capsys.readouterr().out  # the same content: read from the cache
+  relabelled, _ = _npz_dataset(tmp_path, (labels + 1) % 3)  # new labels, the same images
+  classifier.load_or_train_classifier(relabelled, config)
+  assert "Training the feature classifier" in capsys.readouterr().out
+  cached = [n for n in (tmp_path / "cache" / "classifiers").iterdir()
+            if n.suffix == ".msgpack"]
+  assert len(cached) == 2
+
+
+def test_the_content_digest_sees_values_shapes_and_dtypes():
+  a = np.zeros((2, 3), np.float32)
+  digests = {classifier.content_digest(a), classifier.content_digest(a.reshape(3, 2)),
+             classifier.content_digest(a.astype(np.float64)),
+             classifier.content_digest(a + np.eye(2, 3, dtype=np.float32))}
+  assert len(digests) == 4
+  assert classifier.content_digest(a) == classifier.content_digest(a.copy())
