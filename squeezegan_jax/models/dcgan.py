@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.models.layers import ConvNormAct, activation_fn, normalize, resolution_stages
+from squeezegan_jax.ops.conv_transpose import ConvTranspose
 
 # pytorch/examples' weights_init.
 KERNEL_INIT = nn.initializers.normal(0.02)
@@ -20,7 +21,6 @@ KERNEL_INIT = nn.initializers.normal(0.02)
 def scale_init(key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> jax.Array:
   """BatchNorm scales drawn from N(1, 0.02), as pytorch/examples' weights_init does."""
   return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
-from squeezegan_jax.ops.conv_transpose import ConvTranspose
 
 
 class DCGANGenerator(nn.Module):
