@@ -97,15 +97,21 @@ def test_unprepared_tfds_data_set_says_how_to_prepare(tmp_path):
     datasets.load_dataset(config, jax.random.PRNGKey(0))
 
 
-@pytest.mark.parametrize("kind", ["folder", "npz"])
-def test_folder_and_npz_train_a_few_steps(kind, tmp_path):
-  images = np.stack([np.full((10, 10, 3), 12 * i, np.uint8) for i in range(20)])
+def _write_images(kind, tmp_path, images, labels):
+  """The images as a folder (without labels) or an .npz (with them); returns the path."""
   if kind == "folder":
     location = str(tmp_path / "images")
     synthetic.write_folder(location, images)
   else:
     location = str(tmp_path / "data.npz")
-    synthetic.write_npz(location, images, np.arange(20) % 2)
+    synthetic.write_npz(location, images, labels)
+  return location
+
+
+@pytest.mark.parametrize("kind", ["folder", "npz"])
+def test_folder_and_npz_train_a_few_steps(kind, tmp_path):
+  images = np.stack([np.full((10, 10, 3), 12 * i, np.uint8) for i in range(20)])
+  location = _write_images(kind, tmp_path, images, np.arange(20) % 2)
   config = tiny_config()
   config.dataset.update(name=f"{kind}:{location}", image_size=16, channels=3)
   data = datasets.load_dataset(config.dataset, jax.random.PRNGKey(0))
@@ -140,12 +146,7 @@ def test_folder_and_npz_hold_out_every_tenth_image(kind, tmp_path):
   """The held-out split is not the training split: 45 train and 5 held out of 50, disjoint,
   the same for every seed, and training batches never show a held-out image."""
   images = np.stack([np.full((8, 8, 1), 5 * i, np.uint8) for i in range(50)])
-  if kind == "folder":
-    location = str(tmp_path / "images")
-    synthetic.write_folder(location, images)
-  else:
-    location = str(tmp_path / "data.npz")
-    synthetic.write_npz(location, images, np.arange(50) % 5)
+  location = _write_images(kind, tmp_path, images, np.arange(50) % 5)
   config = dict(name=f"{kind}:{location}", image_size=8, channels=1)
   levels = lambda arrays: set(np.round((arrays[0][:, 0, 0, 0] + 1) * 127.5).astype(int))
   data = datasets.load_dataset(config, jax.random.PRNGKey(0))
