@@ -24,7 +24,7 @@ from tests.helpers import run_cli, tiny_config
      "batch_size=12 is not valid; accepted: a positive multiple of the 8 devices"),
     (["--config=configs/default.py", "--config.num_train_steps=0"], "num_train_steps=0"),
     (["--config=configs/default.py", "--config.optimizer.d_learning_rate=0.0"],
-     "optimizer.d_learning_rate=0.0 is not valid; accepted: a positive number"),
+     "optimizer.d_learning_rate=0.0 is not valid; accepted: a finite positive number"),
     (["--config=configs/default.py", "--config.generator.squeeze_ratio=1.5"],
      "generator.squeeze_ratio=1.5"),
     (["--config=configs/default.py", "--workdir=/proc/cannot_write"],
