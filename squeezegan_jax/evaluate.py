@@ -1,6 +1,6 @@
 """python -m squeezegan_jax.evaluate --workdir=W [--step=S] [--num_samples=N]
 [--features=classifier|inception --inception_weights=PATH] [--sampling_stats=standing|running|batch]
-[--reference=train|heldout] [--samples=S.npz]
+[--reference=train|heldout] [--samples=S.npz] [--generator=ema|online]
 
 Scores the EMA generator of a trained run (the config comes from the checkpoint) and writes
 W/eval.json; with --samples, scores the images of an .npz file (`samples`, in [-1, 1], as
@@ -14,7 +14,7 @@ import numpy as np
 from absl import flags
 
 from squeezegan_jax import cli
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.evaluation.evaluator import (FEATURES, REFERENCE_SPLITS, Evaluator,
                                                  evaluate_generator)
 from squeezegan_jax.sampling import SAMPLING_STATS
@@ -27,7 +27,7 @@ def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | N
                      features: str = "classifier", inception_weights: str | None = None,
                      classifier_seed: int = 0, untrained: bool = False,
                      sampling_stats: str | None = None, reference: str | None = None,
-                     samples_path: str | None = None) -> dict:
+                     samples_path: str | None = None, generator: str = "ema") -> dict:
   """Scores a run's EMA generator (or the samples in samples_path) and writes the result to
   workdir/eval.json (eval_untrained.json, eval_samples.json); returns what it wrote."""
   run = load_run(workdir, step, untrained)
@@ -39,13 +39,19 @@ def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | N
               **evaluator.score(samples)}
     name = "eval_samples.json"
   else:
-    result = {"step": run.step, **evaluate_generator(evaluator, run.generator, run.state.ema,
-                                                     run.config, num_samples or 0,
-                                                     sampling_stats)}
+    check_choice("generator", generator, GENERATORS)
+    variables = run.state.ema if generator == "ema" else {
+        "params": run.state.g.params, "batch_stats": run.state.g.batch_stats}
+    result = {"step": run.step, "generator": generator,
+              **evaluate_generator(evaluator, run.generator, variables, run.config,
+                                   num_samples or 0, sampling_stats)}
     name = "eval_untrained.json" if untrained else "eval.json"
   with open(os.path.join(workdir, name), "w", encoding="utf-8") as f:
     json.dump(result, f, indent=2)
   return result
+
+
+GENERATORS = ("ema", "online")
 
 
 def load_samples(path: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -76,7 +82,8 @@ def main(argv: list[str]) -> None:
   del argv
   result = evaluate_workdir(FLAGS.workdir, FLAGS.step, FLAGS.num_samples, FLAGS.features,
                             FLAGS.inception_weights, FLAGS.classifier_seed, FLAGS.untrained,
-                            FLAGS.sampling_stats, FLAGS.reference, FLAGS.samples)
+                            FLAGS.sampling_stats, FLAGS.reference, FLAGS.samples,
+                            FLAGS.generator)
   print(format_table(result))
 
 
@@ -90,6 +97,8 @@ if __name__ == "__main__":  # flags only here: experiments/run.py imports this m
   flags.DEFINE_enum("reference", None, list(REFERENCE_SPLITS),
                     "Reference split (default: config.eval_reference).")
   flags.DEFINE_string("samples", None, "Score this .npz's 'samples' instead of the generator.")
+  flags.DEFINE_enum("generator", "ema", GENERATORS, "The EMA generator (what samples use) or "
+                    "the online one (what the optimizer trains, as PyTorch DCGANs sample).")
   flags.DEFINE_enum("features", "classifier", FEATURES, "Feature space of the scores.")
   flags.DEFINE_string("inception_weights", None, "Converted FID Inception weights (.npz).")
   flags.DEFINE_integer("classifier_seed", 0, "Seed of the data set's feature classifier.")

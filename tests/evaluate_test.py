@@ -52,6 +52,15 @@ def test_each_sampling_mode_is_scored_and_recorded(trained_workdir):
   assert len(set(fids.values())) == 3
 
 
+def test_the_online_generator_can_be_scored_instead_of_the_ema_one(trained_workdir):
+  ema = evaluate.evaluate_workdir(trained_workdir, num_samples=100)
+  online = evaluate.evaluate_workdir(trained_workdir, num_samples=100, generator="online")
+  assert (ema["generator"], online["generator"]) == ("ema", "online")
+  assert online["fid"] != ema["fid"]
+  with pytest.raises(ConfigError, match="generator='raw'"):
+    evaluate.evaluate_workdir(trained_workdir, num_samples=100, generator="raw")
+
+
 def test_samples_from_a_file_are_scored_under_the_runs_protocol(trained_workdir, tmp_path):
   held_out = datasets.load_dataset(tiny_config().dataset,
                                    jax.random.PRNGKey(0)).eval_arrays("test")[0]
