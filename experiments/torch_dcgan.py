@@ -29,12 +29,6 @@ from squeezegan_jax.models import registry
 from squeezegan_jax.state import DATA_STREAM, stream_key
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file("config", "configs/mnist_dcgan.py", "Config (a DCGAN pair).")
-flags.DEFINE_integer("steps", 3000, "Training iterations.", lower_bound=1)
-flags.DEFINE_integer("seed", 0, "Seed of the data order (as config.seed) and of torch.")
-flags.DEFINE_integer("num_samples", 0, "Samples to write (0: config.eval_num_samples, as the "
-                     "project's evaluation draws).", lower_bound=0)
-flags.DEFINE_string("out", None, "The .npz to write (`samples`, NHWC in [-1, 1]).")
 
 
 def weights_init(module) -> None:
@@ -135,6 +129,12 @@ def main(argv: list[str]) -> None:
   print(f"wrote {FLAGS.out} ({len(samples)} samples after {FLAGS.steps} steps)")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # flags only here: the tests import this module beside others
+  config_flags.DEFINE_config_file("config", "configs/mnist_dcgan.py", "Config (a DCGAN pair).")
+  flags.DEFINE_integer("steps", 3000, "Training iterations.", lower_bound=1)
+  flags.DEFINE_integer("seed", 0, "Seed of the data order (as config.seed) and of torch.")
+  flags.DEFINE_integer("num_samples", 0, "Samples to write (0: config.eval_num_samples, as "
+                       "the project's evaluation draws).", lower_bound=0)
+  flags.DEFINE_string("out", None, "The .npz to write (`samples`, NHWC in [-1, 1]).")
   flags.mark_flags_as_required(["out"])
   cli.run(main)
