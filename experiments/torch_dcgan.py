@@ -69,9 +69,9 @@ def check_example_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   return shape
 
 
-def train_torch_dcgan(config: ml_collections.ConfigDict, dataset: datasets.Dataset, steps: int,
-                      seed: int, num_samples: int) -> np.ndarray:
-  """Trains the example for `steps` iterations; returns num_samples train-mode samples."""
+def build_example(config: ml_collections.ConfigDict, seed: int):
+  """The example's networks (weights_init from torch.manual_seed(seed)), Adam optimizers
+  and BCELoss: (netG, netD, optimizer_g, optimizer_d, criterion); netD ends in a sigmoid."""
   import torch  # pylint: disable=import-outside-toplevel
   from torch import nn  # pylint: disable=import-outside-toplevel
 
@@ -89,23 +89,37 @@ def train_torch_dcgan(config: ml_collections.ConfigDict, dataset: datasets.Datas
   opt = config.optimizer
   optimizer_d = torch.optim.Adam(netD.parameters(), lr=opt.d_learning_rate, betas=(opt.b1, opt.b2))
   optimizer_g = torch.optim.Adam(netG.parameters(), lr=opt.g_learning_rate, betas=(opt.b1, opt.b2))
-  criterion = nn.BCELoss()
+  return netG, netD, optimizer_g, optimizer_d, nn.BCELoss()
+
+
+def example_iteration(example, real, noise) -> None:
+  """One iteration of the example's loop on NCHW `real` and (batch, latent) `noise`."""
+  import torch  # pylint: disable=import-outside-toplevel
+  netG, netD, optimizer_g, optimizer_d, criterion = example
+  real_label, fake_label = torch.ones(len(real)), torch.zeros(len(real))
+  netD.zero_grad()
+  criterion(netD(real).view(-1), real_label).backward()
+  fake = netG(noise)
+  criterion(netD(fake.detach()).view(-1), fake_label).backward()
+  optimizer_d.step()
+  netG.zero_grad()
+  criterion(netD(fake).view(-1), real_label).backward()
+  optimizer_g.step()
+
+
+def train_torch_dcgan(config: ml_collections.ConfigDict, dataset: datasets.Dataset, steps: int,
+                      seed: int, num_samples: int) -> np.ndarray:
+  """Trains the example for `steps` iterations; returns num_samples train-mode samples."""
+  import torch  # pylint: disable=import-outside-toplevel
+  example = build_example(config, seed)
+  netG = example[0]
   batch, latent_dim = config.batch_size, config.generator.latent_dim
-  real_label, fake_label = torch.ones(batch), torch.zeros(batch)
   start = time.perf_counter()
   for step in range(steps):
     # The real batch the project's loop trains step + 1 on.
     real = datasets.to_model_range(train.local_real_batch(dataset, step, config)[0])
     real = torch.from_numpy(np.ascontiguousarray(real.transpose(0, 3, 1, 2)))
-    netD.zero_grad()
-    criterion(netD(real).view(-1), real_label).backward()
-    noise = torch.randn(batch, latent_dim, 1, 1).view(batch, latent_dim)
-    fake = netG(noise)
-    criterion(netD(fake.detach()).view(-1), fake_label).backward()
-    optimizer_d.step()
-    netG.zero_grad()
-    criterion(netD(fake).view(-1), real_label).backward()
-    optimizer_g.step()
+    example_iteration(example, real, torch.randn(batch, latent_dim))
     if (step + 1) % max(1, steps // 10) == 0:
       print(f"torch step {step + 1}/{steps}  {time.perf_counter() - start:.0f} s", flush=True)
   samples = []
