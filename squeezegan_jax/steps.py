@@ -20,8 +20,16 @@ from squeezegan_jax.ops import compilation
 from squeezegan_jax.state import GANState, ModelState
 
 Metrics = dict[str, jax.Array]
-# Quantities whose NaN/Inf stops training (or skips the update, config.on_nonfinite="skip").
+# Quantities whose NaN/Inf stops training (or skips the update, config.on_nonfinite="skip");
+# params_finite says whether every updated parameter, statistic and EMA value is finite.
 WATCHED = ("d_loss", "g_loss", "penalty", "d_grad_norm", "g_grad_norm")
+
+
+def all_finite(tree: Any) -> jax.Array:
+  """True when every floating-point value in `tree` is finite."""
+  leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)
+            if jnp.issubdtype(x.dtype, jnp.floating)]
+  return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
 def _apply(state_or_model, params, batch_stats, x, train: bool):
@@ -117,11 +125,13 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema,
                        {"params": g.params, "batch_stats": g.batch_stats})
     metrics.update(g_loss=g_loss, g_grad_norm=optax.global_norm(g_grads))
-    finite = d_finite
+    new_state = GANState(step=state.step + 1, g=g, d=d, ema=ema, rng=state.rng)
+    # An update can overflow from finite losses and gradients: the new values are checked too.
+    metrics["params_finite"] = all_finite((g.params, g.batch_stats, d.params, d.batch_stats, ema))
+    finite = d_finite & metrics["params_finite"]
     for name in WATCHED:
       finite &= jnp.isfinite(metrics[name])
     metrics["finite"] = finite
-    new_state = GANState(step=state.step + 1, g=g, d=d, ema=ema, rng=state.rng)
     if skip_nonfinite:  # keep the old networks, but move on to the next step's data and keys
       new_state = jax.tree.map(lambda new, old: jnp.where(finite, new, old), new_state,
                                state.replace(step=state.step + 1))

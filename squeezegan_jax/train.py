@@ -125,15 +125,18 @@ def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta
 
 
 def check_finite(metrics: dict[str, Any], step: int, checkpoints) -> None:
-  """Stops training, naming the step and the quantity, when a loss or norm is NaN/Inf."""
+  """Stops training, naming the step and the quantity, when a loss, a gradient norm or an
+  updated parameter is NaN/Inf."""
   if bool(metrics["finite"]):
     return
   values = jax.device_get(metrics)
-  bad = [k for k in steps.WATCHED if not np.isfinite(values[k])]
+  bad = [f"{k}={values[k]}" for k in steps.WATCHED if not np.isfinite(values[k])]
+  if not values["params_finite"]:
+    bad.append("the updated parameters are not finite")
   kept = checkpoints.latest_step()
   where = f"step {kept} in {checkpoints.directory}" if kept is not None else "none was saved"
   raise TrainingDiverged(
-      f"step {step}: {', '.join(f'{k}={values[k]}' for k in bad)}; training stopped. The last "
+      f"step {step}: {', '.join(bad)}; training stopped. The last "
       f"good checkpoint is kept ({where}). Lower the learning rates, or set "
       "--config.on_nonfinite=skip to drop such updates.")
 

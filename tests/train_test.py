@@ -5,9 +5,10 @@ import os
 
 import jax
 import numpy as np
+import optax
 import pytest
 
-from squeezegan_jax import sharding, train
+from squeezegan_jax import optimizers, sharding, train
 from squeezegan_jax import state as gan_state
 from squeezegan_jax.data import datasets, synthetic
 from squeezegan_jax.errors import TrainingDiverged
@@ -73,6 +74,42 @@ def test_nan_stops_with_step_and_quantity_and_keeps_checkpoint(tmp_path):
   kept = load_run(str(tmp_path))
   assert kept.step == 3
   assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(kept.state.g.params))
+
+
+@pytest.fixture
+def overflowing_generator_updates(monkeypatch):
+  """The generator's optimizer scales its updates to inf: the losses and gradients of that
+  step stay finite (they are computed before the update), its new parameters do not."""
+  make_optimizer = optimizers.make_optimizer
+
+  def overflowing(config, role):
+    tx = make_optimizer(config, role)
+    return optax.chain(tx, optax.scale(float("inf"))) if role == "g" else tx
+  monkeypatch.setattr(optimizers, "make_optimizer", overflowing)
+
+
+def _all_finite(tree) -> bool:
+  return all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(tree)))
+
+
+def test_an_update_that_overflows_is_never_saved(tmp_path, overflowing_generator_updates):
+  """The losses of step 1 are finite, its updated parameters are not: training stops there,
+  saves nothing, and says so."""
+  config = tiny_config(num_train_steps=3, checkpoint_every_steps=1, log_every_steps=0,
+                       sample_every_steps=0)
+  with pytest.raises(TrainingDiverged, match=r"step 1: the updated parameters are not finite; "
+                     r"training stopped\. The last good checkpoint is kept \(none was saved\)"):
+    train.train_and_evaluate(config, str(tmp_path))
+  assert not [n for n in os.listdir(tmp_path / "checkpoints") if n.isdigit()]
+
+
+def test_skipping_keeps_the_parameters_finite_when_an_update_overflows(
+    tmp_path, overflowing_generator_updates):
+  config = tiny_config(num_train_steps=3, checkpoint_every_steps=1, log_every_steps=0,
+                       sample_every_steps=0, on_nonfinite="skip")
+  state = train.train_and_evaluate(config, str(tmp_path))
+  assert int(state.step) == 3 and _all_finite((state.g, state.d, state.ema))
+  assert _all_finite(load_run(str(tmp_path)).state)
 
 
 def test_nonfinite_updates_can_be_skipped(tmp_path):
