@@ -2,7 +2,8 @@
 
 Saving the config with the state lets `sample` and `evaluate` rebuild the models from the
 workdir alone. Saves are asynchronous and atomic (orbax writes to a temporary directory and
-renames it), so a crash never leaves a checkpoint that looks complete but is not.
+renames it), so a crash never leaves a checkpoint that looks complete but is not. Readers
+open the directory read-only: they never clean up, so they never delete a save in flight.
 """
 
 import os
@@ -13,15 +14,24 @@ import jax
 import orbax.checkpoint as ocp
 from absl import logging
 
+from squeezegan_jax.errors import ConfigError
+
 
 class Checkpoints:
-  """The checkpoints of one workdir, keeping the newest `keep`."""
+  """The checkpoints of one workdir, keeping the newest `keep`; `read_only` for readers
+  (`sample`, `evaluate`), which must not touch what a training beside them writes."""
 
-  def __init__(self, workdir: str, keep: int = 3):
+  def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
     self.directory = os.path.join(os.path.abspath(workdir), "checkpoints")
-    self._manager = ocp.CheckpointManager(
-        self.directory, options=ocp.CheckpointManagerOptions(
-            max_to_keep=keep, create=True, cleanup_tmp_directories=True))
+    options = (ocp.CheckpointManagerOptions(read_only=True, create=False)
+               if read_only else
+               ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
+                                            cleanup_tmp_directories=True))
+    self._manager = ocp.CheckpointManager(self.directory, options=options)
+
+  def reload(self) -> None:
+    """Lists the directory again (a training beside a reader saves and prunes)."""
+    self._manager.reload()
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -55,12 +65,10 @@ class Checkpoints:
     for step in sorted(self.all_steps(), reverse=True):
       try:
         meta = self.restore_meta(step)
-      except Exception as error:  # pylint: disable=broad-except
-        self._set_aside(step, error)
-        continue
-      check_meta(meta)
-      try:
+        check_meta(meta)
         return self.restore(target, step)
+      except ConfigError:  # the checkpoint is fine; the config asks for something else
+        raise
       except Exception as error:  # pylint: disable=broad-except
         self._set_aside(step, error)
     return None
@@ -68,12 +76,12 @@ class Checkpoints:
   def _set_aside(self, step: int, error: Exception) -> None:
     aside = os.path.join(os.path.dirname(self.directory), "checkpoints_unreadable")
     os.makedirs(aside, exist_ok=True)
-    shutil.move(os.path.join(self.directory, str(step)), os.path.join(aside, str(step)))
+    destination = unused_path(os.path.join(aside, str(step)))
+    shutil.move(os.path.join(self.directory, str(step)), destination)
     self._manager.reload()
-    logging.warning("Checkpoint %d is unreadable (%s: %s)", step, type(error).__name__,
-                    str(error)[:300])
-    print(f"warning: checkpoint {step} is unreadable; moved it to {aside} and trying the "
-          "previous one", flush=True)
+    logging.info("Checkpoint %d is unreadable (%s: %s)", step, type(error).__name__, error)
+    print(f"warning: checkpoint {step} is unreadable ({describe(error)}); moved it to "
+          f"{destination} and trying the previous one", flush=True)
 
   def restore_meta(self, step: int | None = None) -> dict[str, Any]:
     """Only the JSON part (config, data index), to rebuild models before the state."""
@@ -86,3 +94,18 @@ class Checkpoints:
 
   def close(self) -> None:
     self._manager.close()
+
+
+def unused_path(path: str) -> str:
+  """`path`, or `path.2`, `path.3`, ... the first that does not exist yet."""
+  candidate, number = path, 1
+  while os.path.lexists(candidate):
+    number += 1
+    candidate = f"{path}.{number}"
+  return candidate
+
+
+def describe(error: Exception) -> str:
+  """An error's type and the first line of its message, for a one-line warning."""
+  lines = str(error).strip().splitlines()
+  return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__

@@ -1,5 +1,6 @@
 """Damaged checkpoints: fall back to the previous one, keep the damaged one aside."""
 
+import json
 import os
 
 import jax
@@ -30,6 +31,39 @@ def test_truncated_latest_checkpoint_falls_back_to_previous(tmp_path, capsys):
   assert os.path.isdir(os.path.join(workdir, "checkpoints_unreadable", "4"))
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4", "6"]
   assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(state.g.params)))
+
+
+def test_the_same_step_set_aside_twice_keeps_both_copies(tmp_path, capsys):
+  workdir = str(tmp_path)
+  train.train_and_evaluate(tiny_config(), workdir)
+  _truncate_all_files(os.path.join(workdir, "checkpoints", "4"))
+  train.train_and_evaluate(tiny_config(num_train_steps=6), workdir)  # saves 4 and 6 again
+  for step in ("4", "6"):
+    _truncate_all_files(os.path.join(workdir, "checkpoints", step))
+  capsys.readouterr()
+  state = train.train_and_evaluate(tiny_config(num_train_steps=6), workdir)
+  out = capsys.readouterr().out
+  assert int(state.step) == 6 and "Resuming from step 2" in out
+  assert [line for line in out.splitlines() if line.startswith("warning:")] == [
+      f"warning: checkpoint {step} is unreadable ({error}); moved it to "
+      f"{os.path.join(workdir, 'checkpoints_unreadable', aside)} and trying the previous one"
+      for step, aside, error in [(6, "6", _error_in(out, 6)), (4, "4.2", _error_in(out, 4))]]
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints_unreadable"))) == ["4", "4.2", "6"]
+
+
+def _error_in(out: str, step: int) -> str:
+  line = next(l for l in out.splitlines() if l.startswith(f"warning: checkpoint {step} "))
+  return line.split("(", 1)[1].rsplit("); moved", 1)[0]
+
+
+def test_metadata_that_is_valid_json_but_wrong_falls_back(tmp_path, capsys):
+  workdir = str(tmp_path)
+  train.train_and_evaluate(tiny_config(), workdir)
+  with open(os.path.join(workdir, "checkpoints", "4", "meta", "metadata"), "w",
+            encoding="utf-8") as f:
+    json.dump({"config": {"generator": 1}}, f)
+  state = train.train_and_evaluate(tiny_config(num_train_steps=6), workdir)
+  assert int(state.step) == 6 and "Resuming from step 2" in capsys.readouterr().out
 
 
 def test_checkpoint_of_another_architecture_is_refused(tmp_path):
