@@ -88,7 +88,8 @@ class _Progress:
 
 
 def prepare_workdir(workdir: str) -> None:
-  """Creates the workdir and proves it writable before any compute is spent."""
+  """Creates the workdir and proves it (and its checkpoint directory) usable before any
+  compute is spent."""
   try:
     os.makedirs(workdir, exist_ok=True)
     probe = os.path.join(workdir, ".write_test")
@@ -98,6 +99,10 @@ def prepare_workdir(workdir: str) -> None:
   except OSError as error:
     raise ConfigError("workdir", workdir, "a directory this user can write",
                       error.strerror or str(error)) from None
+  checkpoints = os.path.join(workdir, "checkpoints")
+  if os.path.lexists(checkpoints) and not os.path.isdir(checkpoints):
+    raise ConfigError("workdir", workdir, "a workdir whose `checkpoints` is a directory",
+                      f"{checkpoints} is a file; move it away or pick another --workdir")
 
 
 def _without_reading_fields(section: Any) -> Any:
@@ -147,17 +152,24 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
   SIGTERM/SIGINT finish the current step, save a checkpoint and return early.
   """
   mesh = sharding.make_mesh()
-  dataset, generator, state = setup(config, mesh)
-  if config.eval_every_steps:
-    try:
-      check_features(dataset)
-    except ConfigError as error:  # decided now, not at the first evaluation
-      print(f"In-training evaluation is off: {error}", file=sys.stderr, flush=True)
-      config = config.copy_and_resolve_references()
-      config.eval_every_steps = 0
+  # The cheap checks first: the config, the workdir and its lock, before data or compiling.
+  config_lib.validate_config(config)
+  sharding.check_batch_size(config.batch_size, mesh)
   prepare_workdir(workdir)
   lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
   with lock, StopRequest() as stop:
+    dataset, generator, state = setup(config, mesh)
+    if stop.requested:
+      print(f"Stopped by {stop.signal_name} before the first step; nothing to save. Rerun the "
+            "same command to start.", flush=True)
+      return state
+    if config.eval_every_steps:
+      try:
+        check_features(dataset)
+      except ConfigError as error:  # decided now, not at the first evaluation
+        print(f"In-training evaluation is off: {error}", file=sys.stderr, flush=True)
+        config = config.copy_and_resolve_references()
+        config.eval_every_steps = 0
     return _train(config, workdir, mesh, dataset, generator, state, stop)
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 
 import jax
 import numpy as np
@@ -11,8 +12,9 @@ import pytest
 from squeezegan_jax import optimizers, sharding, train
 from squeezegan_jax import state as gan_state
 from squeezegan_jax.data import datasets, synthetic
-from squeezegan_jax.errors import TrainingDiverged
+from squeezegan_jax.errors import ConfigError, TrainingDiverged
 from squeezegan_jax.run_loading import load_run
+from squeezegan_jax.workdir_lock import WorkdirLock
 from tests.helpers import tiny_config
 
 
@@ -119,6 +121,62 @@ def test_nonfinite_updates_can_be_skipped(tmp_path):
   state = train.train_and_evaluate(config, str(tmp_path))
   assert int(state.step) == 6
   assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(jax.device_get(state.g.params)))
+
+
+@pytest.fixture
+def setup_must_not_run(monkeypatch):
+  """Fails the test if the data set is read or anything is built or compiled."""
+  def setup(*args, **kwargs):
+    raise AssertionError("the data set was read before the cheap checks")
+  monkeypatch.setattr(train, "setup", setup)
+
+
+def _workdir_that_is_a_file(tmp_path):
+  path = tmp_path / "a_file"
+  path.write_text("")
+  return str(path)
+
+
+def _checkpoints_that_are_a_file(tmp_path):
+  (tmp_path / "run").mkdir()
+  (tmp_path / "run" / "checkpoints").write_text("")
+  return str(tmp_path / "run")
+
+
+def _a_fresh_workdir(tmp_path):
+  return str(tmp_path / "run")
+
+
+@pytest.mark.parametrize("make_workdir,config_overrides,message", [
+    (_workdir_that_is_a_file, {}, "a directory this user can write"),
+    (_checkpoints_that_are_a_file, {}, r"checkpoints is a file; move it away"),
+    (_a_fresh_workdir, {"batch_size": 12}, "batch_size=12"),
+])
+def test_the_workdir_and_config_are_checked_before_data_or_compiling(
+    tmp_path, setup_must_not_run, make_workdir, config_overrides, message):
+  with pytest.raises(ConfigError, match=message):
+    train.train_and_evaluate(tiny_config(**config_overrides), make_workdir(tmp_path))
+
+
+def test_a_locked_workdir_is_refused_before_data_or_compiling(tmp_path, setup_must_not_run):
+  with WorkdirLock(str(tmp_path)):
+    with pytest.raises(ConfigError, match="is training there"):
+      train.train_and_evaluate(tiny_config(), str(tmp_path))
+
+
+def test_a_stop_before_the_first_step_ends_cleanly_with_nothing_saved(tmp_path, monkeypatch,
+                                                                      capsys):
+  """SIGTERM while the data loads and the networks compile: a message, no traceback, no step."""
+  real_setup = train.setup
+
+  def interrupted_setup(config, mesh):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real_setup(config, mesh)
+  monkeypatch.setattr(train, "setup", interrupted_setup)
+  state = train.train_and_evaluate(tiny_config(), str(tmp_path))
+  assert int(state.step) == 0
+  assert "Stopped by SIGTERM before the first step; nothing to save" in capsys.readouterr().out
+  assert not os.path.exists(tmp_path / "checkpoints")
 
 
 def test_a_failing_evaluation_is_one_line_and_loses_no_step(tmp_path, monkeypatch, capfd):
