@@ -1,6 +1,7 @@
 """Folders and .npz files: fitting, labels, and clear errors for bad input."""
 
 import io
+import os
 
 import jax
 import numpy as np
@@ -62,7 +63,7 @@ def test_npz_uint8_and_float_images(tmp_path):
            labels=np.arange(4))
   images, labels = image_sources.load_npz(str(tmp_path / "u8.npz"), 8, 3)
   assert images.shape == (4, 8, 8, 3) and images.min() == 255 and list(labels) == [0, 1, 2, 3]
-  np.savez(tmp_path / "f.npz", images=-np.ones((2, 8, 8, 3), np.float32))
+  np.savez(tmp_path / "f.npz", images=-np.ones((2, 8, 8, 3), np.float32), value_range=[-1, 1])
   images, labels = image_sources.load_npz(str(tmp_path / "f.npz"), 8, 1)
   assert images.max() == 0 and labels is None
   np.savez(tmp_path / "bad.npz", x=np.zeros(3))
@@ -104,3 +105,92 @@ def test_tfds_jpeg_records_are_read_as_bytes_and_fitted(tmp_path):
   assert fitted.shape == (2, 64, 64, 3)
   assert list(labels) == [decoded[i]["label"] for i in (0, 3)]
   assert np.abs(fitted.astype(float) - expected).mean() < 2.0
+
+
+def _npz(tmp_path, **arrays) -> str:
+  path = str(tmp_path / "data.npz")
+  np.savez(path, **arrays)
+  return path
+
+
+@pytest.mark.parametrize("images,value_range,expected", [
+    (np.full((2, 8, 8), 128, np.int64), None, 128),  # 8-bit values in a wide integer type
+    (np.full((2, 8, 8), 128 * 257, np.uint16), None, 128),  # 16 bits
+    (np.full((2, 8, 8), 128.0, np.float32), [0, 255], 128),
+    (np.full((2, 8, 8), 0.5, np.float64), [0, 1], 128),
+    (np.full((2, 8, 8), 0.0, np.float32), [-1, 1], 128),
+])
+def test_npz_values_are_read_by_their_type_and_declared_range(tmp_path, images, value_range,
+                                                              expected):
+  arrays = {"images": images} if value_range is None else {"images": images,
+                                                           "value_range": value_range}
+  fitted, _ = image_sources.load_npz(_npz(tmp_path, **arrays), 8, 1)
+  assert np.all(np.abs(fitted.astype(int) - expected) <= 1)
+
+
+@pytest.mark.parametrize("arrays,message", [
+    ({"images": np.full((2, 8, 8), 200.0, np.float32)},
+     r"float images with a 'value_range' entry.*np.savez\(path, images=..., value_range="),
+    ({"images": np.full((2, 8, 8), 200.0, np.float32), "value_range": [0, 1]},
+     r"within the declared range \[0.0, 1.0\].*span 200 to 200"),
+    ({"images": np.full((2, 8, 8), np.nan, np.float32), "value_range": [0, 1]},
+     "not all finite"),
+    ({"images": np.zeros((2, 8, 8), np.float32), "value_range": [0, 2]},
+     r"a value_range among"),
+    ({"images": np.full((2, 8, 8), 1000, np.int64)}, r"holding 0-255.*hold 1000 to 1000"),
+    ({"images": np.zeros((2, 0, 8), np.uint8)}, r"non-empty images.*\(2, 0, 8, 1\)"),
+    ({"images": np.zeros((2, 8, 8), np.uint8), "labels": np.array(["a", "b"])},
+     r"integer labels, one per image \(2\).*dtype <U1"),
+    ({"images": np.zeros((2, 8, 8), np.uint8), "labels": np.arange(3)},
+     r"integer labels, one per image \(2\).*are 3"),
+])
+def test_npz_contents_that_would_be_misread_are_refused_in_one_line(tmp_path, arrays, message):
+  with pytest.raises(ConfigError, match=message):
+    image_sources.load_npz(_npz(tmp_path, **arrays), 8, 1)
+
+
+def test_a_truncated_npz_is_one_clear_error(tmp_path):
+  path = _npz(tmp_path, images=np.zeros((50, 8, 8), np.uint8))
+  with open(path, "r+b") as f:
+    f.truncate(os.path.getsize(path) // 2)
+  with pytest.raises(ConfigError, match=r"npz:<a readable .npz file>"):
+    image_sources.load_npz(path, 8, 1)
+
+
+def test_sixteen_bit_pngs_keep_their_grey_levels(tmp_path):
+  Image.fromarray(np.full((8, 8), 100 * 257, np.uint16)).save(tmp_path / "deep.png")
+  images, _, _ = image_sources.load_folder(str(tmp_path), 8, 1)
+  assert images.min() == 100 and images.max() == 100
+  rgb, _, _ = image_sources.load_folder(str(tmp_path), 8, 3)
+  assert rgb.min() == 100 and rgb.max() == 100
+
+
+def test_linked_folders_are_followed_once(tmp_path):
+  _write_png(tmp_path / "data" / "a.png", 10)
+  _write_png(tmp_path / "data" / "sub" / "b.png", 20)
+  os.symlink(tmp_path / "data", tmp_path / "data" / "sub" / "loop")  # a cycle
+  os.symlink(tmp_path / "data" / "a.png", tmp_path / "data" / "a_again.png")
+  images, _, _ = image_sources.load_folder(str(tmp_path / "data"), 8, 1)
+  assert len(images) == 2
+
+
+def test_a_decompression_bomb_is_refused_naming_the_file(tmp_path, monkeypatch):
+  _write_png(tmp_path / "bomb.png", 10, size=(64, 64))
+  monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64x64 is over twice the limit
+  with pytest.raises(ConfigError, match=r"cannot read .*bomb.png: DecompressionBombError"):
+    image_sources.load_folder(str(tmp_path), 8, 1)
+
+
+def test_a_tfds_record_that_does_not_decode_is_named(tmp_path, monkeypatch):
+  images = synthetic.celeba_like_images(jax.random.PRNGKey(0), 4)
+  synthetic.write_tfds(str(tmp_path), "broken_faces", images, np.arange(4) % 2, encoding="jpeg")
+  source = image_sources.TfdsSource("broken_faces", "train", 32, 3, str(tmp_path))
+
+  decode = image_sources.decode_fitted
+
+  def truncated(encoded, size, channels):
+    return decode(encoded[:len(encoded) // 4], size, channels)
+  monkeypatch.setattr(image_sources, "decode_fitted", truncated)
+  with pytest.raises(ConfigError, match=r"tfds:broken_faces.*cannot decode record 2 of its "
+                     r"train split: OSError"):
+    source.read([2])
