@@ -4,6 +4,7 @@ Exit codes: 2 for bad input (flags, config files, config values, workdirs), 1 fo
 that diverged (NaN/Inf), 0 otherwise (also after a SIGTERM that saved a checkpoint).
 """
 
+import signal
 import sys
 from typing import Callable
 
@@ -20,17 +21,26 @@ def _fail(message: str, code: int) -> None:
   sys.exit(code)
 
 
+def _root_cause(error: BaseException) -> BaseException:
+  while (error.__cause__ or error.__context__) is not None:
+    error = error.__cause__ or error.__context__
+  return error
+
+
 def _describe_flag_error(error: BaseException, argv: list[str]) -> str:
   """One line for a failure while parsing flags or loading a config file."""
   config_arg = next((a for a in argv if a.startswith("--config=")), "--config")
-  chain = [error]
-  while chain[-1].__cause__ is not None:
-    chain.append(chain[-1].__cause__)
-  text = " ".join(str(e) for e in chain)
+  root = _root_cause(error)
+  text = f"{error} {root}"
   if "No such file" in text or "Failed loading config file" in text:
     return f"{config_arg}: config file not found; give a path such as configs/default.py"
-  if "get_config" in text:
+  if isinstance(root, AttributeError) and "get_config" in str(root):
     return f"{config_arg}: the file has no get_config() function returning a ConfigDict"
+  if isinstance(root, TypeError) and "get_config()" in str(root):
+    return (f"{config_arg}: {root}; a ':arg' after the path is passed to get_config(arg), so "
+            "give one only to a config that takes it")
+  if "Error whilst parsing config file" in str(error):
+    return f"{config_arg}: its get_config() raised {type(root).__name__}: {root}"
   message = " ".join(str(error).replace("\\'", "").replace("\\n", " ").strip("'").split())
   if isinstance(error, AttributeError):  # an override of a field the config does not have
     field, _, hint = message.partition(" ")
@@ -45,14 +55,33 @@ def _parse_flags(argv: list[str]) -> list[str]:
     remaining = FLAGS(argv)
     for name in ("config",):  # config files load lazily: force the load, and its errors, now
       if name in FLAGS and FLAGS[name].present:
-        getattr(FLAGS, name).to_dict()
+        loaded = getattr(FLAGS, name)
+        # A file that failed to load raises here, on the first attribute read.
+        if getattr(loaded, "to_dict", None) is None:
+          given = next((a for a in argv if a.startswith(f"--{name}=")), f"--{name}")
+          _fail(f"{given}: its get_config() returned a {type(loaded).__name__}; return an "
+                "ml_collections.ConfigDict", BAD_INPUT)
+        loaded.to_dict()
   except Exception as error:  # pylint: disable=broad-except
     _fail(_describe_flag_error(error, argv), BAD_INPUT)
+  if len(remaining) > 1:
+    _fail(f"unexpected arguments {' '.join(remaining[1:])!r}; every option is a flag "
+          "(--name=value, see --help)", BAD_INPUT)
   return remaining
 
 
+class _Stopped(Exception):
+  """SIGTERM outside a training loop (which handles it itself, see preemption.py)."""
+
+
+def _raise_stopped(signum, frame) -> None:
+  del frame
+  raise _Stopped(signal.Signals(signum).name)
+
+
 def run(main: Callable[[list[str]], None]) -> None:
-  """app.run(main) with one-line errors and quiet library logs."""
+  """app.run(main) with one-line errors and quiet library logs; SIGTERM or Ctrl-C outside
+  the training loop (while loading, compiling, sampling) ends with a line and exit 0."""
 
   def guarded(argv: list[str]) -> None:
     logging.set_verbosity(logging.WARNING)  # orbax and absl INFO lines are noise here
@@ -62,5 +91,11 @@ def run(main: Callable[[list[str]], None]) -> None:
       _fail(str(error), BAD_INPUT)
     except TrainingDiverged as error:
       _fail(str(error), DIVERGED)
+    except (_Stopped, KeyboardInterrupt) as stop:
+      name = str(stop) if isinstance(stop, _Stopped) else "SIGINT"
+      print(f"Stopped by {name} before this command finished; what it had saved is kept. "
+            "Rerun it to go on.", file=sys.stderr, flush=True)
+      sys.exit(0)
 
+  signal.signal(signal.SIGTERM, _raise_stopped)
   app.run(guarded, flags_parser=_parse_flags)

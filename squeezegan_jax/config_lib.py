@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import ml_collections
+from ml_collections.config_dict import placeholder
 
 from squeezegan_jax import augment, losses, optimizers, penalties, sampling
 from squeezegan_jax.data import datasets
@@ -17,10 +18,17 @@ from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.models import registry
 
 
+MAX_SEED = 2**32 - 1
+
+
 def model_section(role: str, name: str, **overrides: Any) -> ml_collections.ConfigDict:
   """config.generator / config.discriminator for model `name`, all fields spelled out."""
   fields = {"name": name, **registry.defaults(role, name), **overrides}
-  return ml_collections.ConfigDict(registry.resolve_section(role, fields))
+  section = registry.resolve_section(role, fields)
+  # A field left None (Fire's explicit widths) is a typed placeholder, so that
+  # --config.generator.widths=... can set it from the command line.
+  return ml_collections.ConfigDict({k: placeholder(tuple) if v is None else v
+                                    for k, v in section.items()})
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -127,6 +135,9 @@ def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   for field in ("log_every_steps", "sample_every_steps", "checkpoint_every_steps",
                 "eval_every_steps", "eval_num_samples"):
     _positive_int(config, field, allow_zero=True)
+  seed = config.seed
+  if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+    raise ConfigError("seed", seed, f"an integer from 0 to {MAX_SEED}", "a PRNG key's 32 bits")
   if config.eval_num_samples == 1:
     raise ConfigError("eval_num_samples", 1, "0 (as many as the reference set) or >= 2")
   check_choice("eval_reference", config.eval_reference, datasets.REFERENCE_SPLITS)

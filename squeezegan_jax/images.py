@@ -6,6 +6,8 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw
 
+from squeezegan_jax.errors import ConfigError
+
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
   """[-1, 1] floats -> [0, 255] bytes."""
@@ -57,6 +59,15 @@ def sample_picture(samples: np.ndarray, reference: np.ndarray | None = None) -> 
 def display_scale(shape: tuple[int, ...]) -> int:
   """An integer upscale that makes grids of small images (8-32 px) comfortable to view."""
   return max(1, 64 // shape[0]) if len(shape) == 3 else 1
+
+
+def check_picture_path(path: str, field: str) -> None:
+  """Refuses a path whose extension names no image format PIL can write."""
+  extension = os.path.splitext(path)[1].lower()
+  formats = Image.registered_extensions()
+  if formats.get(extension) not in Image.SAVE:
+    raise ConfigError(field, path, "a picture path ending in .png (or .jpg, .bmp, ...)",
+                      f"PIL cannot write {extension or 'a file without an extension'}")
 
 
 def save_png(picture: np.ndarray, path: str, scale: int = 1) -> None:

@@ -6,7 +6,7 @@ cluster is not detected automatically, name the coordinator and the process expl
 """
 
 import jax
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
 
 from squeezegan_jax import cli, train
@@ -22,8 +22,7 @@ flags.DEFINE_integer("process_id", None, "This process's index (with --distribut
 
 
 def main(argv: list[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  del argv  # cli.run refuses positional arguments
   if FLAGS.distributed:
     jax.distributed.initialize(coordinator_address=FLAGS.coordinator_address,
                                num_processes=FLAGS.num_processes, process_id=FLAGS.process_id)

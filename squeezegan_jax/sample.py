@@ -24,7 +24,7 @@ flags.DEFINE_integer("step", None, "Checkpoint step (default: the latest).")
 flags.DEFINE_integer("num", 64, "Number of samples (with --interpolate: rows of 8).")
 flags.DEFINE_string("out", None, "PNG to write.")
 flags.DEFINE_string("npz", None, "Also write the samples (and latents) to this .npz file.")
-flags.DEFINE_integer("seed", 0, "Seed of the latents.")
+flags.DEFINE_integer("seed", 0, "Seed of the latents.", lower_bound=0, upper_bound=2**32 - 1)
 flags.DEFINE_bool("interpolate", False, "Rows of spherical interpolations between latents.")
 flags.DEFINE_enum("sampling_stats", None, sampling.SAMPLING_STATS,
                   "BatchNorm statistics of the samples (default: config.sampling_stats).")
@@ -56,6 +56,8 @@ def main(argv: list[str]) -> None:
     raise ConfigError("num", FLAGS.num, "an integer >= 1")
   if not FLAGS.out and not FLAGS.npz:
     raise ConfigError("out", FLAGS.out, "a .png path (or give --npz)")
+  if FLAGS.out:
+    images.check_picture_path(FLAGS.out, "out")
   run = load_run(FLAGS.workdir, FLAGS.step)
   z = latents(FLAGS.num, run.generator.latent_dim, FLAGS.seed, FLAGS.interpolate)
   stats = FLAGS.sampling_stats or run.config.sampling_stats

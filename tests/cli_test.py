@@ -1,8 +1,13 @@
 """Bad input on the command line: one line on stderr naming what is wrong, exit code 2."""
 
+import os
+import signal
+import sys
+import time
+
 import pytest
 
-from squeezegan_jax import train
+from squeezegan_jax import cli, train
 from tests.helpers import run_cli, tiny_config
 
 
@@ -10,6 +15,17 @@ from tests.helpers import run_cli, tiny_config
 @pytest.mark.parametrize("args,message", [
     (["--config=configs/nope.py"], "config file not found"),
     (["--config={no_get_config}"], "has no get_config()"),
+    (["--config={raising}"], "its get_config() raised ValueError: broken on purpose"),
+    (["--config={returning_dict}"], "its get_config() returned a dict; return an "
+     "ml_collections.ConfigDict"),
+    (["--config=configs/default.py:arg"], "get_config() takes 0 positional arguments but 1 was "
+     "given; a ':arg' after the path is passed to get_config(arg)"),
+    (["--config=configs/default.py", "extra"], "unexpected arguments 'extra'; every option is "
+     "a flag"),
+    (["--config=configs/default.py", "--config.seed=100000000000000000000"],
+     "seed=100000000000000000000 is not valid; accepted: an integer from 0 to 4294967295"),
+    (["--config=configs/default.py", "--config.generator.widths=((8,8,8),)"],
+     "generator.widths=[(8, 8, 8)] is not valid; accepted: a list of 2 [s1x1, e1x1, e3x3]"),
     (["--config=configs/default.py", "--config.sed=1"],
      "--config.sed: no such config field. Did you mean 'seed'"),
     (["--config=configs/default.py", "--config.seed=abc"], "--config.seed=abc"),
@@ -40,10 +56,15 @@ from tests.helpers import run_cli, tiny_config
 def test_bad_training_input_is_one_line_and_exit_2(args, message, tmp_path):
   no_get_config = tmp_path / "no_get_config.py"
   no_get_config.write_text("X = 1\n")
+  raising = tmp_path / "raising.py"
+  raising.write_text("def get_config():\n  raise ValueError('broken on purpose')\n")
+  returning_dict = tmp_path / "returning_dict.py"
+  returning_dict.write_text("def get_config():\n  return {'seed': 0}\n")
   (tmp_path / "empty").mkdir()
   (tmp_path / "corrupt").mkdir()
   (tmp_path / "corrupt" / "broken.png").write_bytes(b"\x89PNG truncated")
-  args = [a.format(no_get_config=no_get_config, tmp=tmp_path / "empty",
+  args = [a.format(no_get_config=no_get_config, raising=raising, returning_dict=returning_dict,
+                   tmp=tmp_path / "empty",
                    corrupt=tmp_path / "corrupt") for a in args]
   if not any(a.startswith("--workdir") for a in args):
     args.append(f"--workdir={tmp_path / 'run'}")
@@ -76,3 +97,38 @@ def test_checkpoint_of_another_architecture_exits_2(tmp_path):
   assert result.returncode == 2, result.stderr[-2000:]
   assert "discriminator=" in result.stderr and "another architecture" in result.stderr
   assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--out={tmp}/grid.xyz"], "accepted: a picture path ending in .png (or .jpg, .bmp, ...) "
+     "(PIL cannot write .xyz)"),
+    (["--out={tmp}/grid.png", "extra"], "unexpected arguments 'extra'"),
+    (["--out={tmp}/grid.png", "--seed=-1"], "-1 is not an integer in the range [0, 4294967295]"),
+])
+def test_bad_sample_input_is_one_line_and_exit_2(args, message, tmp_path):
+  result = run_cli("squeezegan_jax.sample", f"--workdir={tmp_path}",
+                   *[a.format(tmp=tmp_path) for a in args])
+  assert result.returncode == 2, result.stderr[-2000:]
+  errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+  assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_outside_the_training_loop_is_one_line_and_exit_0(sig, capfd, monkeypatch):
+  """SIGTERM or Ctrl-C while a command loads, compiles or samples: no traceback."""
+  monkeypatch.setattr(sys, "argv", ["squeezegan_jax.sample"])
+  previous = signal.getsignal(signal.SIGTERM)
+
+  def interrupted_main(argv):
+    del argv
+    os.kill(os.getpid(), sig)
+    time.sleep(5)  # the signal arrives first
+    raise AssertionError("the signal did not stop the command")
+  try:
+    with pytest.raises(SystemExit) as exit_info:
+      cli.run(interrupted_main)
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+  assert exit_info.value.code == 0
+  err = capfd.readouterr().err
+  assert f"Stopped by {sig.name} before this command finished" in err and "Traceback" not in err
