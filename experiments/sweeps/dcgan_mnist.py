@@ -16,4 +16,4 @@ CHECK_BUDGET = {"dataset.name": MNIST5K, "num_train_steps": 3000, "eval_every_st
 def get_sweep() -> Sweep:
   return Sweep(title="DCGAN on MNIST 32x32 (mnist5k), 3,000 steps",
                config="configs/mnist_dcgan.py", fixed=CHECK_BUDGET,
-               cells=[Cell("DCGAN (this project)", ())], seeds=(0, 1, 2))
+               cells=[Cell("DCGAN (this project)", ())], seeds=(0, 1, 2, 3, 4))
