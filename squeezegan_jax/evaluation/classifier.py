@@ -118,6 +118,22 @@ class Classifier:
     return float(np.mean(np.argmax(self.features_and_probabilities(images)[1], 1) == labels))
 
 
+def _read_cached(path: str, template: Any, num_classes: int) -> Classifier | None:
+  """The classifier cached at `path`, or None when there is none or it is unreadable (then
+  it is trained again and overwritten)."""
+  if not os.path.exists(path + ".msgpack"):
+    return None
+  try:
+    with open(path + ".msgpack", "rb") as f:
+      params = serialization.from_bytes(template, f.read())
+    with open(path + ".json", encoding="utf-8") as f:
+      return Classifier(params, num_classes, float(json.load(f)["test_accuracy"]))
+  except Exception as error:  # pylint: disable=broad-except
+    print(f"warning: the cached classifier {path}.msgpack is unreadable "
+          f"({type(error).__name__}: {str(error)[:200]}); training it again", flush=True)
+    return None
+
+
 def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
                              seed: int = 0) -> Classifier:
   """The cached classifier for this data set and seed, training it on first use."""
@@ -129,11 +145,9 @@ def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
   num_classes = dataset.num_classes
   template = FeatureClassifier(num_classes, RECIPE["features"]).init(
       jax.random.PRNGKey(0), jnp.zeros((1, *dataset.shape)))
-  if os.path.exists(path + ".msgpack"):
-    with open(path + ".msgpack", "rb") as f:
-      params = serialization.from_bytes(template, f.read())
-    with open(path + ".json", encoding="utf-8") as f:
-      return Classifier(params, num_classes, json.load(f)["test_accuracy"])
+  cached = _read_cached(path, template, num_classes)
+  if cached is not None:
+    return cached
   print(f"Training the feature classifier the scores use for {dataset_config['name']} "
         f"({len(train_images):,} images, {RECIPE['epochs']} epochs), once; cached at "
         f"{path}.msgpack", flush=True)

@@ -209,9 +209,13 @@ class InceptionFeatures:
     try:
       with np.load(weights_path) as arrays:
         self.variables = variables_from_state_dict(dict(arrays))
-    except (OSError, ValueError) as error:
+    except ConfigError:
+      raise
+    except Exception as error:  # pylint: disable=broad-except
+      # A truncated file fails in zipfile or numpy, with any of their errors.
       raise ConfigError("inception_weights", weights_path, "a readable .npz weights file",
-                        str(error)) from None
+                        f"{type(error).__name__}: {error}; convert it again with python -m "
+                        "squeezegan_jax.evaluation.convert_inception") from None
     self._batch = batch
     self._apply = compilation.jit(FIDInceptionV3().apply)
 

@@ -42,3 +42,18 @@ def test_the_content_digest_sees_values_shapes_and_dtypes():
              classifier.content_digest(a + np.eye(2, 3, dtype=np.float32))}
   assert len(digests) == 4
   assert classifier.content_digest(a) == classifier.content_digest(a.copy())
+
+
+def test_a_damaged_cached_classifier_is_trained_again(tmp_path, monkeypatch, capsys):
+  monkeypatch.setenv("SQUEEZEGAN_CACHE", str(tmp_path / "cache"))
+  dataset, config = _npz_dataset(tmp_path, np.arange(60) % 3)
+  first = classifier.load_or_train_classifier(dataset, config)
+  (cached,) = (tmp_path / "cache" / "classifiers").glob("*.msgpack")
+  cached.write_bytes(cached.read_bytes()[:100])
+  capsys.readouterr()
+  again = classifier.load_or_train_classifier(dataset, config)
+  out = capsys.readouterr().out
+  assert "is unreadable" in out and "training it again" in out
+  assert "Training the feature classifier" in out and again.test_accuracy == first.test_accuracy
+  classifier.load_or_train_classifier(dataset, config)
+  assert "Training" not in capsys.readouterr().out  # the rewritten cache reads back

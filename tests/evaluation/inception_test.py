@@ -50,6 +50,14 @@ def test_wrong_weights_file_is_a_clear_error(random_weights_file, tmp_path):
     inception.InceptionFeatures(str(tmp_path / "missing.npz"))
 
 
+def test_a_truncated_weights_file_is_a_clear_error(random_weights_file, tmp_path):
+  path, _, _ = random_weights_file
+  truncated = tmp_path / "truncated.npz"
+  truncated.write_bytes(path.read_bytes()[:100_000])
+  with pytest.raises(ConfigError, match=r"a readable .npz weights file.*convert it again"):
+    inception.InceptionFeatures(str(truncated))
+
+
 def test_converting_a_missing_weights_file_is_one_line_and_exit_2(tmp_path):
   result = run_cli("squeezegan_jax.evaluation.convert_inception", str(tmp_path / "no.pth"),
                    str(tmp_path / "out.npz"))
