@@ -6,6 +6,8 @@ renames it), so a crash never leaves a checkpoint that looks complete but is not
 open the directory read-only: they never clean up, so they never delete a save in flight.
 """
 
+import contextlib
+import errno
 import os
 import shutil
 from typing import Any, Callable
@@ -14,7 +16,11 @@ import jax
 import orbax.checkpoint as ocp
 from absl import logging
 
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.errors import ConfigError, OutOfSpace, is_out_of_space
+
+
+# Room a save needs beyond the state's bytes: orbax's metadata, the config JSON.
+SAVE_SLACK_BYTES = 2**20
 
 
 class Checkpoints:
@@ -40,9 +46,34 @@ class Checkpoints:
     return list(self._manager.all_steps())
 
   def save(self, step: int, state: Any, meta: dict[str, Any]) -> None:
-    """Starts an async save of `state` and the JSON-able `meta` (data index, config)."""
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+    """Starts an async save of `state` and the JSON-able `meta` (data index, config).
+
+    A save that cannot fit on the disk is refused before it starts: a save that fails
+    halfway leaves orbax's writer threads failing one by one, hundreds of lines.
+    """
+    needed = sum(x.nbytes for x in jax.tree.leaves(state)) + SAVE_SLACK_BYTES
+    if shutil.disk_usage(self.directory).free < needed:
+      raise self._out_of_space(f"{needed / 2**20:.1f} MiB are needed for checkpoint {step}")
+    with self._out_of_space_said():
+      self._manager.save(step, args=ocp.args.Composite(
+          state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+
+  def _out_of_space(self, detail: str) -> OutOfSpace:
+    kept = self._manager.latest_step()
+    return OutOfSpace(errno.ENOSPC, f"no space left on device in {self.directory} ({detail}); "
+                      + (f"checkpoint {kept} is the newest complete one and is kept"
+                         if kept is not None else "no checkpoint is complete yet")
+                      + ". Free space (or move the workdir), then rerun to resume")
+
+  @contextlib.contextmanager
+  def _out_of_space_said(self):
+    """Turns a full disk during a save, however orbax wraps it, into one OutOfSpace."""
+    try:
+      yield
+    except Exception as error:  # pylint: disable=broad-except
+      if not is_out_of_space(error):
+        raise
+      raise self._out_of_space("the disk filled during a save") from None
 
   def restore(self, target: Any, step: int | None = None) -> tuple[Any, dict[str, Any]]:
     """Restores into the structure, shapes and shardings of `target` (the latest by default)."""
@@ -90,10 +121,16 @@ class Checkpoints:
     return restored.meta
 
   def wait(self) -> None:
-    self._manager.wait_until_finished()
+    with self._out_of_space_said():
+      self._manager.wait_until_finished()
 
   def close(self) -> None:
-    self._manager.close()
+    """Waits for the last save and releases the manager, even when that save failed."""
+    try:
+      self.wait()
+    finally:
+      with contextlib.suppress(Exception):  # the failed save has already been reported
+        self._manager.close()
 
 
 def unused_path(path: str) -> str:

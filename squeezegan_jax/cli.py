@@ -10,7 +10,7 @@ from typing import Callable
 
 from absl import app, flags, logging
 
-from squeezegan_jax.errors import ConfigError, TrainingDiverged
+from squeezegan_jax.errors import ConfigError, OutOfSpace, TrainingDiverged, is_out_of_space
 
 FLAGS = flags.FLAGS
 BAD_INPUT, DIVERGED = 2, 1
@@ -70,6 +70,11 @@ def _parse_flags(argv: list[str]) -> list[str]:
   return remaining
 
 
+def describe_out_of_space(error: BaseException) -> str:
+  """The file a full disk stopped, when the error names one."""
+  return getattr(error, "filename", None) or type(error).__name__
+
+
 class _Stopped(Exception):
   """SIGTERM outside a training loop (which handles it itself, see preemption.py)."""
 
@@ -96,6 +101,12 @@ def run(main: Callable[[list[str]], None]) -> None:
       print(f"Stopped by {name} before this command finished; what it had saved is kept. "
             "Rerun it to go on.", file=sys.stderr, flush=True)
       sys.exit(0)
+    except Exception as error:  # pylint: disable=broad-except
+      if not is_out_of_space(error):
+        raise
+      _fail(error.strerror if isinstance(error, OutOfSpace) else
+            f"no space left on device ({describe_out_of_space(error)}); free space or give "
+            "another --workdir, then rerun", BAD_INPUT)
 
   signal.signal(signal.SIGTERM, _raise_stopped)
   app.run(guarded, flags_parser=_parse_flags)

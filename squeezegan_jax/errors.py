@@ -1,5 +1,6 @@
-"""One error type for bad user input, so entry points can print it as one line."""
+"""The errors a user can cause, so that entry points can print each as one line."""
 
+import errno
 from typing import Any, Iterable, Optional
 
 
@@ -36,3 +37,21 @@ def check_choice(field: str, value: Any, choices: Iterable[Any]) -> Any:
 
 class TrainingDiverged(RuntimeError):
   """A loss or gradient norm became NaN or Inf; the message names the step and quantity."""
+
+
+class OutOfSpace(OSError):
+  """The disk filled while the run wrote to it; the message says what is kept."""
+
+
+def is_out_of_space(error: BaseException) -> bool:
+  """Whether `error`, or an error it came from, is a full disk (ENOSPC), however a library
+  wrapped it (orbax reports tensorstore's as a ValueError naming os_error_code 28)."""
+  seen = set()
+  while error is not None and id(error) not in seen:
+    seen.add(id(error))
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+      return True
+    if "No space left on device" in str(error):
+      return True
+    error = error.__cause__ or error.__context__
+  return False

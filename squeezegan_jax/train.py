@@ -266,7 +266,8 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
       check_finite(previous[1], previous[0], checkpoints)
   finally:
     prefetcher.close()
-    checkpoints.wait()
-    checkpoints.close()
-    writer.close()
+    try:
+      checkpoints.close()  # waits for the last save
+    finally:
+      writer.close()
   return state

@@ -1,14 +1,18 @@
 """Damaged checkpoints: fall back to the previous one, keep the damaged one aside."""
 
+import errno
 import json
 import os
+import shutil
 
 import jax
 import numpy as np
 import pytest
 
+from squeezegan_jax import checkpoints as checkpoints_lib
 from squeezegan_jax import train
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.errors import ConfigError, OutOfSpace, is_out_of_space
+from squeezegan_jax.run_loading import load_run
 from tests.helpers import tiny_config
 
 
@@ -82,3 +86,35 @@ def test_resume_may_read_the_data_from_elsewhere_and_with_other_processes(tmp_pa
   moved = tiny_config(num_train_steps=4)
   moved.dataset.update(data_dir=str(tmp_path / "elsewhere"), reader_processes=3)
   assert int(train.train_and_evaluate(moved, workdir).step) == 4
+
+
+def test_a_save_the_disk_cannot_hold_is_refused_and_the_last_one_kept(tmp_path, monkeypatch):
+  """The first save fits, the second finds the disk full: training stops with one
+  OutOfSpace that names what is kept, and that checkpoint reads back."""
+  usage = shutil.disk_usage
+  saves = []
+
+  def filling_disk(path):
+    saves.append(path)
+    total, used, free = usage(path)
+    return type(usage(path))(total, used, free if len(saves) == 1 else 1000)
+  monkeypatch.setattr(checkpoints_lib.shutil, "disk_usage", filling_disk)
+  workdir = str(tmp_path)
+  with pytest.raises(OutOfSpace, match=r"no space left on device in .*checkpoints \(.* MiB are "
+                     r"needed for checkpoint 4\); checkpoint 2 is the newest complete one"):
+    train.train_and_evaluate(tiny_config(), workdir)
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2"]
+  assert load_run(workdir).step == 2
+
+
+@pytest.mark.parametrize("error,full", [
+    (OSError(errno.ENOSPC, "No space left on device"), True),
+    (ValueError('RESOURCE_EXHAUSTED: Error writing "x": Failed to write 10 bytes to file 8: '
+                "No space left on device [os_error_code='28']"), True),
+    (ValueError("something else"), False),
+    (OSError(errno.EACCES, "Permission denied"), False),
+])
+def test_a_full_disk_is_recognized_however_it_is_wrapped(error, full):
+  wrapped = RuntimeError("save failed")
+  wrapped.__cause__ = error
+  assert is_out_of_space(error) == full and is_out_of_space(wrapped) == full

@@ -1,5 +1,6 @@
 """Bad input on the command line: one line on stderr naming what is wrong, exit code 2."""
 
+import errno
 import os
 import signal
 import sys
@@ -8,6 +9,7 @@ import time
 import pytest
 
 from squeezegan_jax import cli, train
+from squeezegan_jax.errors import OutOfSpace
 from tests.helpers import run_cli, tiny_config
 
 
@@ -132,3 +134,25 @@ def test_a_signal_outside_the_training_loop_is_one_line_and_exit_0(sig, capfd, m
   assert exit_info.value.code == 0
   err = capfd.readouterr().err
   assert f"Stopped by {sig.name} before this command finished" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("error,message", [
+    (OutOfSpace(errno.ENOSPC, "no space left on device in /w/checkpoints (2.0 MiB are needed)"),
+     "error: no space left on device in /w/checkpoints (2.0 MiB are needed)"),
+    (OSError(errno.ENOSPC, "No space left on device", "/w/metrics.jsonl"),
+     "error: no space left on device (/w/metrics.jsonl); free space or give another --workdir"),
+])
+def test_a_full_disk_is_one_line_and_exit_2(error, message, capfd, monkeypatch):
+  monkeypatch.setattr(sys, "argv", ["squeezegan_jax.main"])
+  previous = signal.getsignal(signal.SIGTERM)
+
+  def main(argv):
+    raise error
+  try:
+    with pytest.raises(SystemExit) as exit_info:
+      cli.run(main)
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+  err = capfd.readouterr().err
+  assert exit_info.value.code == 2 and err.strip().splitlines() == [err.strip()]
+  assert err.startswith(message)
