@@ -29,11 +29,18 @@ class Checkpoints:
 
   def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
     self.directory = os.path.join(os.path.abspath(workdir), "checkpoints")
-    options = (ocp.CheckpointManagerOptions(read_only=True, create=False)
-               if read_only else
-               ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
-                                            cleanup_tmp_directories=True))
-    self._manager = ocp.CheckpointManager(self.directory, options=options)
+    if read_only:
+      # orbax warns, on every open, that a read-only directory is read-only.
+      verbosity = logging.get_verbosity()
+      logging.set_verbosity(logging.ERROR)
+      try:
+        self._manager = ocp.CheckpointManager(self.directory, options=ocp.CheckpointManagerOptions(
+            read_only=True, create=False, save_interval_steps=0))
+      finally:
+        logging.set_verbosity(verbosity)
+    else:
+      self._manager = ocp.CheckpointManager(self.directory, options=ocp.CheckpointManagerOptions(
+          max_to_keep=keep, create=True, cleanup_tmp_directories=True))
 
   def reload(self) -> None:
     """Lists the directory again (a training beside a reader saves and prunes)."""

@@ -85,5 +85,9 @@ def _nothing_readable(workdir: str, step: int | None, unreadable: set[int]) -> C
     return ConfigError("step", step, "a step the workdir still holds",
                        "the training in this workdir deleted it while it was read "
                        "(keep_checkpoints); choose a newer step")
+  if not unreadable:
+    return ConfigError("workdir", workdir, "a workdir holding a checkpoint",
+                       "none is saved yet: train first, or wait for the training there to save "
+                       "its first one")
   return ConfigError("workdir", workdir, "a workdir holding a readable checkpoint",
                      f"checkpoints {sorted(unreadable)} are unreadable")

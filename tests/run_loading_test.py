@@ -44,9 +44,16 @@ def _damage(workdir: str, step: int) -> None:
         f.truncate(os.path.getsize(path) // 3)
 
 
-def test_the_latest_checkpoint_is_read(workdir, trained):
+def test_the_latest_checkpoint_is_read_without_a_word(workdir, trained, capfd):
   run = load_run(workdir)
   assert run.step == 4 and _equal(run.state, trained[1])
+  assert "read only" not in capfd.readouterr().err
+
+
+def test_a_training_that_has_not_saved_yet_is_said_so(tmp_path):
+  (tmp_path / "checkpoints").mkdir()
+  with pytest.raises(ConfigError, match="a workdir holding a checkpoint.*none is saved yet"):
+    load_run(str(tmp_path))
 
 
 def test_reading_leaves_a_save_in_flight_alone(workdir):
