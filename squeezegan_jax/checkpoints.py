@@ -29,28 +29,27 @@ class Checkpoints:
 
   def __init__(self, workdir: str, keep: int = 3, read_only: bool = False):
     self.directory = os.path.join(os.path.abspath(workdir), "checkpoints")
-    if read_only:
-      # orbax warns, on every open, that a read-only directory is read-only.
-      verbosity = logging.get_verbosity()
-      logging.set_verbosity(logging.ERROR)
-      try:
-        self._manager = ocp.CheckpointManager(self.directory, options=ocp.CheckpointManagerOptions(
-            read_only=True, create=False, save_interval_steps=0))
-      finally:
-        logging.set_verbosity(verbosity)
-    else:
-      self._manager = ocp.CheckpointManager(self.directory, options=ocp.CheckpointManagerOptions(
-          max_to_keep=keep, create=True, cleanup_tmp_directories=True))
+    options = (ocp.CheckpointManagerOptions(read_only=True, create=False, save_interval_steps=0)
+               if read_only else
+               ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
+                                            cleanup_tmp_directories=True))
+    # orbax logs each damaged checkpoint it lists, and that a read-only directory is
+    # read-only; this module says what matters in one line.
+    with quiet_orbax():
+      self._manager = ocp.CheckpointManager(self.directory, options=options)
 
   def reload(self) -> None:
     """Lists the directory again (a training beside a reader saves and prunes)."""
-    self._manager.reload()
+    with quiet_orbax():
+      self._manager.reload()
 
   def latest_step(self) -> int | None:
-    return self._manager.latest_step()
+    with quiet_orbax():
+      return self._manager.latest_step()
 
   def all_steps(self) -> list[int]:
-    return list(self._manager.all_steps())
+    with quiet_orbax():
+      return list(self._manager.all_steps())
 
   def save(self, step: int, state: Any, meta: dict[str, Any]) -> None:
     """Starts an async save of `state` and the JSON-able `meta` (data index, config).
@@ -102,9 +101,10 @@ class Checkpoints:
     """
     for step in sorted(self.all_steps(), reverse=True):
       try:
-        meta = self.restore_meta(step)
-        check_meta(meta)
-        return self.restore(target, step)
+        with quiet_orbax():
+          meta = self.restore_meta(step)
+          check_meta(meta)
+          return self.restore(target, step)
       except ConfigError:  # the checkpoint is fine; the config asks for something else
         raise
       except Exception as error:  # pylint: disable=broad-except
@@ -116,7 +116,7 @@ class Checkpoints:
     os.makedirs(aside, exist_ok=True)
     destination = unused_path(os.path.join(aside, str(step)))
     shutil.move(os.path.join(self.directory, str(step)), destination)
-    self._manager.reload()
+    self.reload()
     logging.info("Checkpoint %d is unreadable (%s: %s)", step, type(error).__name__, error)
     print(f"warning: checkpoint {step} is unreadable ({describe(error)}); moved it to "
           f"{destination} and trying the previous one", flush=True)
@@ -138,6 +138,17 @@ class Checkpoints:
     finally:
       with contextlib.suppress(Exception):  # the failed save has already been reported
         self._manager.close()
+
+
+@contextlib.contextmanager
+def quiet_orbax():
+  """Silences absl logging (orbax's) below FATAL inside the block."""
+  verbosity = logging.get_verbosity()
+  logging.set_verbosity(logging.FATAL)
+  try:
+    yield
+  finally:
+    logging.set_verbosity(verbosity)
 
 
 def unused_path(path: str) -> str:

@@ -9,7 +9,7 @@ import ml_collections
 
 from squeezegan_jax import config_lib, sharding
 from squeezegan_jax import state as gan_state
-from squeezegan_jax.checkpoints import Checkpoints, describe
+from squeezegan_jax.checkpoints import Checkpoints, describe, quiet_orbax
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.state import GANState
@@ -45,7 +45,8 @@ def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> 
   def read(chosen: int, read_fn):
     """read_fn()'s value, or None when checkpoint `chosen` is damaged or was pruned."""
     try:
-      return read_fn()
+      with quiet_orbax():  # orbax logs each damaged file; the warning below says it once
+        return read_fn()
     except ConfigError:
       raise
     except Exception as error:  # pylint: disable=broad-except
