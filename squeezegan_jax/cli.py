@@ -10,6 +10,7 @@ from typing import Callable
 
 from absl import app, flags, logging
 
+import squeezegan_jax
 from squeezegan_jax.errors import ConfigError, OutOfSpace, TrainingDiverged, is_out_of_space
 
 FLAGS = flags.FLAGS
@@ -109,4 +110,9 @@ def run(main: Callable[[list[str]], None]) -> None:
             "another --workdir, then rerun", BAD_INPUT)
 
   signal.signal(signal.SIGTERM, _raise_stopped)
+  signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt, caught above
+  if squeezegan_jax.STOPPED_WHILE_STARTING:
+    print(f"Stopped by {squeezegan_jax.STOPPED_WHILE_STARTING[0]} while starting; nothing was "
+          "saved.", file=sys.stderr, flush=True)
+    sys.exit(0)
   app.run(guarded, flags_parser=_parse_flags)

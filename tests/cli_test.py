@@ -3,6 +3,7 @@
 import errno
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -10,7 +11,7 @@ import pytest
 
 from squeezegan_jax import cli, train
 from squeezegan_jax.errors import OutOfSpace
-from tests.helpers import run_cli, tiny_config
+from tests.helpers import ROOT, run_cli, tiny_config
 
 
 @pytest.mark.smoke
@@ -156,3 +157,19 @@ def test_a_full_disk_is_one_line_and_exit_2(error, message, capfd, monkeypatch):
   err = capfd.readouterr().err
   assert exit_info.value.code == 2 and err.strip().splitlines() == [err.strip()]
   assert err.startswith(message)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("delay_s", [0.3, 1.5])
+def test_a_signal_while_the_command_starts_ends_it_with_a_line_and_exit_0(sig, delay_s,
+                                                                          tmp_path):
+  """While the imports, the flags and the compile take their seconds."""
+  process = subprocess.Popen(
+      [sys.executable, "-m", "squeezegan_jax.main", "--config=configs/default.py",
+       f"--workdir={tmp_path / 'run'}", "--config.num_train_steps=2"],
+      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  time.sleep(delay_s)
+  process.send_signal(sig)
+  out, err = process.communicate(timeout=300)
+  assert process.returncode == 0, err[-2000:]
+  assert f"Stopped by {sig.name}" in out + err and "Traceback" not in err
