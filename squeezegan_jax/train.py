@@ -124,6 +124,25 @@ def check_same_architecture(config: ml_collections.ConfigDict):
   return check
 
 
+def check_resumable(workdir: str, config: ml_collections.ConfigDict) -> None:
+  """Refuses, from its JSON alone, a workdir whose newest checkpoint is of another
+  architecture (damage is left to the restore, which falls back past it)."""
+  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+    return
+  checkpoints = checkpoints_lib.Checkpoints(workdir, read_only=True)
+  try:
+    step = checkpoints.latest_step()
+    if step is None:
+      return
+    try:
+      meta = checkpoints.restore_meta(step)
+    except Exception:  # pylint: disable=broad-except
+      return
+    check_same_architecture(config)(meta)
+  finally:
+    checkpoints.close()
+
+
 def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta: float) -> str:
   losses = "  ".join(f"{k} {v:.4f}" for k, v in scalars.items() if k in ("d_loss", "g_loss"))
   return f"step {step}/{total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min"
@@ -158,6 +177,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
   prepare_workdir(workdir)
   lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
   with lock, StopRequest() as stop:
+    check_resumable(workdir, config)
     dataset, generator, state = setup(config, mesh)
     if stop.requested:
       print(f"Stopped by {stop.signal_name} before the first step; nothing to save. Rerun the "

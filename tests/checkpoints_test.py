@@ -72,11 +72,16 @@ def test_metadata_that_is_valid_json_but_wrong_falls_back(tmp_path, capsys):
   assert int(state.step) == 6 and "Resuming from step 2" in capsys.readouterr().out
 
 
-def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+def test_checkpoint_of_another_architecture_is_refused_before_data_or_compiling(tmp_path,
+                                                                                monkeypatch):
   workdir = str(tmp_path)
   train.train_and_evaluate(tiny_config(num_train_steps=2), workdir)
   other = tiny_config(num_train_steps=4)
   other.generator.stem_channels = 32
+
+  def setup(*args, **kwargs):
+    raise AssertionError("the data set was read before the checkpoint's config was checked")
+  monkeypatch.setattr(train, "setup", setup)
   with pytest.raises(ConfigError, match=r"^generator=.*another architecture"):
     train.train_and_evaluate(other, workdir)
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2"]
