@@ -59,9 +59,10 @@ def load_samples(path: str, shape: tuple[int, ...]) -> np.ndarray:
   try:
     with np.load(path) as data:
       samples = np.asarray(data["samples"], np.float32)
-  except (OSError, KeyError, ValueError) as error:
+  except Exception as error:  # pylint: disable=broad-except
+    # A truncated or foreign file fails in zipfile, pickle or numpy, with any of their errors.
     raise ConfigError("samples", path, "an .npz file with a 'samples' array",
-                      str(error)) from None
+                      f"{type(error).__name__}: {error}") from None
   if samples.shape[1:] != tuple(shape) or len(samples) < 2:
     raise ConfigError("samples", path, f"at least 2 samples of shape {tuple(shape)}",
                       f"it holds {samples.shape}")

@@ -72,6 +72,10 @@ def test_samples_from_a_file_are_scored_under_the_runs_protocol(trained_workdir,
   np.savez(tmp_path / "bad.npz", samples=held_out[:, :8])
   with pytest.raises(ConfigError, match="samples=.*at least 2 samples of shape"):
     evaluate.evaluate_workdir(trained_workdir, samples_path=str(tmp_path / "bad.npz"))
+  truncated = tmp_path / "truncated.npz"
+  truncated.write_bytes((tmp_path / "real.npz").read_bytes()[:1000])
+  with pytest.raises(ConfigError, match="samples=.*an .npz file with a 'samples' array"):
+    evaluate.evaluate_workdir(trained_workdir, samples_path=str(truncated))
 
 
 def test_untrained_baseline_is_written_beside_eval_json(trained_workdir):
