@@ -57,15 +57,17 @@ class Checkpoints:
     A save that cannot fit on the disk is refused before it starts: a save that fails
     halfway leaves orbax's writer threads failing one by one, hundreds of lines.
     """
+    self.wait()  # orbax would wait for the previous save too; now its bytes are on disk
     needed = sum(x.nbytes for x in jax.tree.leaves(state)) + SAVE_SLACK_BYTES
-    if shutil.disk_usage(self.directory).free < needed:
+    if free_bytes(self.directory) < needed:
       raise self._out_of_space(f"{needed / 2**20:.1f} MiB are needed for checkpoint {step}")
     with self._out_of_space_said():
       self._manager.save(step, args=ocp.args.Composite(
           state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
 
   def _out_of_space(self, detail: str) -> OutOfSpace:
-    kept = self._manager.latest_step()
+    self.reload()  # orbax lists a save as soon as it starts; the disk says what completed
+    kept = self.latest_step()
     return OutOfSpace(errno.ENOSPC, f"no space left on device in {self.directory} ({detail}); "
                       + (f"checkpoint {kept} is the newest complete one and is kept"
                          if kept is not None else "no checkpoint is complete yet")
@@ -117,7 +119,6 @@ class Checkpoints:
     destination = unused_path(os.path.join(aside, str(step)))
     shutil.move(os.path.join(self.directory, str(step)), destination)
     self.reload()
-    logging.info("Checkpoint %d is unreadable (%s: %s)", step, type(error).__name__, error)
     print(f"warning: checkpoint {step} is unreadable ({describe(error)}); moved it to "
           f"{destination} and trying the previous one", flush=True)
 
@@ -138,6 +139,11 @@ class Checkpoints:
     finally:
       with contextlib.suppress(Exception):  # the failed save has already been reported
         self._manager.close()
+
+
+def free_bytes(directory: str) -> int:
+  """The bytes free on the disk holding `directory`."""
+  return shutil.disk_usage(directory).free
 
 
 @contextlib.contextmanager

@@ -65,10 +65,13 @@ def _parse_flags(argv: list[str]) -> list[str]:
         loaded.to_dict()
   except Exception as error:  # pylint: disable=broad-except
     _fail(_describe_flag_error(error, argv), BAD_INPUT)
-  if len(remaining) > 1:
-    _fail(f"unexpected arguments {' '.join(remaining[1:])!r}; every option is a flag "
-          "(--name=value, see --help)", BAD_INPUT)
   return remaining
+
+
+def _refuse_arguments(argv: list[str]) -> None:
+  if len(argv) > 1:
+    _fail(f"unexpected arguments {' '.join(argv[1:])!r}; every option is a flag "
+          "(--name=value, see --help)", BAD_INPUT)
 
 
 def describe_out_of_space(error: BaseException) -> str:
@@ -76,8 +79,9 @@ def describe_out_of_space(error: BaseException) -> str:
   return getattr(error, "filename", None) or type(error).__name__
 
 
-class _Stopped(Exception):
-  """SIGTERM outside a training loop (which handles it itself, see preemption.py)."""
+class _Stopped(BaseException):
+  """SIGTERM outside a training loop (which handles it itself, see preemption.py); a
+  BaseException, as KeyboardInterrupt is, so that no `except Exception` swallows it."""
 
 
 def _raise_stopped(signum, frame) -> None:
@@ -85,12 +89,15 @@ def _raise_stopped(signum, frame) -> None:
   raise _Stopped(signal.Signals(signum).name)
 
 
-def run(main: Callable[[list[str]], None]) -> None:
+def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> None:
   """app.run(main) with one-line errors and quiet library logs; SIGTERM or Ctrl-C outside
-  the training loop (while loading, compiling, sampling) ends with a line and exit 0."""
+  the training loop (while loading, compiling, sampling) ends with a line and exit 0.
+  Positional arguments are refused unless the command `takes_arguments`."""
 
   def guarded(argv: list[str]) -> None:
     logging.set_verbosity(logging.WARNING)  # orbax and absl INFO lines are noise here
+    if not takes_arguments:
+      _refuse_arguments(argv)
     try:
       main(argv)
     except ConfigError as error:

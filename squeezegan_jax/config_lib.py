@@ -25,9 +25,10 @@ def model_section(role: str, name: str, **overrides: Any) -> ml_collections.Conf
   """config.generator / config.discriminator for model `name`, all fields spelled out."""
   fields = {"name": name, **registry.defaults(role, name), **overrides}
   section = registry.resolve_section(role, fields)
-  # A field left None (Fire's explicit widths) is a typed placeholder, so that
+  # A sequence field left None (Fire's explicit widths) is a typed placeholder, so that
   # --config.generator.widths=... can set it from the command line.
-  return ml_collections.ConfigDict({k: placeholder(tuple) if v is None else v
+  sequences = registry.sequence_fields(role, name)
+  return ml_collections.ConfigDict({k: placeholder(tuple) if v is None and k in sequences else v
                                     for k, v in section.items()})
 
 

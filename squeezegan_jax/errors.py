@@ -26,6 +26,10 @@ class ConfigError(ValueError):
     self.accepted = accepted
     self.hint = hint
 
+  def __reduce__(self):
+    """Pickles by its arguments, so it crosses from reader processes intact."""
+    return type(self), (self.field, self.value, self.accepted, self.hint)
+
 
 def check_choice(field: str, value: Any, choices: Iterable[Any]) -> Any:
   """Returns value when it is one of choices, else raises a ConfigError listing them."""
@@ -40,7 +44,7 @@ class TrainingDiverged(RuntimeError):
 
 
 class OutOfSpace(OSError):
-  """The disk filled while the run wrote to it; the message says what is kept."""
+  """The disk is full, or too full for the next save; the message says what is kept."""
 
 
 def is_out_of_space(error: BaseException) -> bool:

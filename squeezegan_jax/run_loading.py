@@ -37,8 +37,6 @@ def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> 
     raise ConfigError("workdir", workdir, "a workdir holding a checkpoint",
                       "train first: python -m squeezegan_jax.main --config=... --workdir=...")
   checkpoints = Checkpoints(workdir, read_only=True)
-  if step is not None and step not in checkpoints.all_steps():
-    raise ConfigError("step", step, sorted(checkpoints.all_steps()))
   built = {}  # config JSON -> (config, dataset, generator, initial state)
   unreadable = set()
 
@@ -58,6 +56,8 @@ def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> 
       return None
 
   try:
+    if step is not None and step not in checkpoints.all_steps():
+      raise ConfigError("step", step, sorted(checkpoints.all_steps()))
     while True:
       candidates = [s for s in sorted(checkpoints.all_steps(), reverse=True)
                     if s not in unreadable and (step is None or s == step)]
@@ -82,7 +82,10 @@ def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> 
 
 
 def _nothing_readable(workdir: str, step: int | None, unreadable: set[int]) -> ConfigError:
-  if step is not None and step not in unreadable:
+  if step is not None and step in unreadable:
+    return ConfigError("step", step, "a readable checkpoint", "this one is damaged; choose "
+                       "another --step, or leave it out for the newest readable one")
+  if step is not None:
     return ConfigError("step", step, "a step the workdir still holds",
                        "the training in this workdir deleted it while it was read "
                        "(keep_checkpoints); choose a newer step")

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import flags
 
-from squeezegan_jax import cli, images, sampling
+from squeezegan_jax import cli, config_lib, images, sampling
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.run_loading import load_run
 from squeezegan_jax.state import STANDING_STREAM, stream_key
@@ -24,7 +24,8 @@ flags.DEFINE_integer("step", None, "Checkpoint step (default: the latest).")
 flags.DEFINE_integer("num", 64, "Number of samples (with --interpolate: rows of 8).")
 flags.DEFINE_string("out", None, "PNG to write.")
 flags.DEFINE_string("npz", None, "Also write the samples (and latents) to this .npz file.")
-flags.DEFINE_integer("seed", 0, "Seed of the latents.", lower_bound=0, upper_bound=2**32 - 1)
+flags.DEFINE_integer("seed", 0, "Seed of the latents.", lower_bound=0,
+                     upper_bound=config_lib.MAX_SEED)
 flags.DEFINE_bool("interpolate", False, "Rows of spherical interpolations between latents.")
 flags.DEFINE_enum("sampling_stats", None, sampling.SAMPLING_STATS,
                   "BatchNorm statistics of the samples (default: config.sampling_stats).")

@@ -21,7 +21,8 @@ from squeezegan_jax.state import GANState, ModelState
 
 Metrics = dict[str, jax.Array]
 # Quantities whose NaN/Inf stops training (or skips the update, config.on_nonfinite="skip");
-# params_finite says whether every updated parameter, statistic and EMA value is finite.
+# params_finite says whether every updated parameter, statistic, optimizer moment and EMA
+# value is finite.
 WATCHED = ("d_loss", "g_loss", "penalty", "d_grad_norm", "g_grad_norm")
 
 
@@ -127,7 +128,8 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     metrics.update(g_loss=g_loss, g_grad_norm=optax.global_norm(g_grads))
     new_state = GANState(step=state.step + 1, g=g, d=d, ema=ema, rng=state.rng)
     # An update can overflow from finite losses and gradients: the new values are checked too.
-    metrics["params_finite"] = all_finite((g.params, g.batch_stats, d.params, d.batch_stats, ema))
+    metrics["params_finite"] = all_finite((g.params, g.batch_stats, g.opt_state, d.params,
+                                           d.batch_stats, d.opt_state, ema))
     finite = d_finite & metrics["params_finite"]
     for name in WATCHED:
       finite &= jnp.isfinite(metrics[name])

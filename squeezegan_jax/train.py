@@ -135,10 +135,11 @@ def check_resumable(workdir: str, config: ml_collections.ConfigDict) -> None:
     if step is None:
       return
     try:
-      meta = checkpoints.restore_meta(step)
+      check_same_architecture(config)(checkpoints.restore_meta(step))
+    except ConfigError:
+      raise
     except Exception:  # pylint: disable=broad-except
-      return
-    check_same_architecture(config)(meta)
+      return  # damaged: the restore sets it aside and falls back
   finally:
     checkpoints.close()
 
@@ -232,6 +233,7 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
     checkpoints.save(step, state, {"step": step, "data_index": step * config.n_disc,
                                    "config": config.to_dict()})
 
+  finished = False
   try:
     for step in range(int(state.step) + 1, total + 1):
       real = prefetcher.get(step - 1)
@@ -284,10 +286,14 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
         break
     if previous is not None and stop_on_nonfinite:
       check_finite(previous[1], previous[0], checkpoints)
+    finished = True
   finally:
     prefetcher.close()
     try:
-      checkpoints.close()  # waits for the last save
+      # Waits for the last save. After a failure, that failure is the one to report, not a
+      # save it left unfinished.
+      with contextlib.nullcontext() if finished else contextlib.suppress(Exception):
+        checkpoints.close()
     finally:
       writer.close()
   return state

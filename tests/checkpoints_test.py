@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 
 import jax
 import numpy as np
@@ -98,14 +97,12 @@ def test_resume_may_read_the_data_from_elsewhere_and_with_other_processes(tmp_pa
 def test_a_save_the_disk_cannot_hold_is_refused_and_the_last_one_kept(tmp_path, monkeypatch):
   """The first save fits, the second finds the disk full: training stops with one
   OutOfSpace that names what is kept, and that checkpoint reads back."""
-  usage = shutil.disk_usage
-  saves = []
+  queries = []
 
-  def filling_disk(path):
-    saves.append(path)
-    total, used, free = usage(path)
-    return type(usage(path))(total, used, free if len(saves) == 1 else 1000)
-  monkeypatch.setattr(checkpoints_lib.shutil, "disk_usage", filling_disk)
+  def filling_disk(directory):
+    queries.append(directory)
+    return 10**12 if len(queries) == 1 else 1000
+  monkeypatch.setattr(checkpoints_lib, "free_bytes", filling_disk)
   workdir = str(tmp_path)
   with pytest.raises(OutOfSpace, match=r"no space left on device in .*checkpoints \(.* MiB are "
                      r"needed for checkpoint 4\); checkpoint 2 is the newest complete one"):

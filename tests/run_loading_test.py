@@ -90,6 +90,12 @@ def test_no_readable_checkpoint_is_one_clear_error(workdir):
     load_run(workdir)
 
 
+def test_a_damaged_chosen_step_says_so(workdir):
+  _damage(workdir, 2)
+  with pytest.raises(ConfigError, match=r"step=2 .*this one is damaged; choose another --step"):
+    load_run(workdir, step=2)
+
+
 def test_a_checkpoint_pruned_while_it_is_read_gives_way_to_the_newest(workdir, monkeypatch,
                                                                        capfd):
   """The training deletes step 4 while the reader restores it: the reader takes the newest

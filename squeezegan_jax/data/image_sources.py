@@ -81,7 +81,8 @@ def load_folder(path: str, size: int, channels: int) -> tuple[np.ndarray, np.nda
 
 def image_files(path: str) -> list[str]:
   """The PNG/JPEG files under `path`, sorted. Linked directories are followed once each
-  (a link loop ends where it started) and a file reached by several links counts once."""
+  (a link loop ends where it started), a file reached by several links counts once, and
+  hidden files and folders (`.ipynb_checkpoints`, macOS's `._x.png`) are left out."""
   seen_dirs, seen_files, files = set(), set(), []
   for root, dirs, names in os.walk(path, followlinks=True):
     real = os.path.realpath(root)
@@ -89,8 +90,8 @@ def image_files(path: str) -> list[str]:
       dirs[:] = []
       continue
     seen_dirs.add(real)
-    dirs.sort()
-    for name in names:
+    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    for name in (n for n in names if not n.startswith(".")):
       file = os.path.join(root, name)
       if name.lower().endswith(IMAGE_EXTENSIONS) and os.path.realpath(file) not in seen_files:
         seen_files.add(os.path.realpath(file))
@@ -101,8 +102,8 @@ def image_files(path: str) -> list[str]:
 def load_npz(path: str, size: int, channels: int) -> tuple[np.ndarray, np.ndarray | None]:
   """An .npz with an `images` array (N,H,W[,C]) and optionally integer `labels`.
 
-  uint8 images are 0-255 and uint16 ones 16-bit; other integer types must hold 0-255. Float
-  images must say their range in a `value_range` entry ([0, 1], [-1, 1] or [0, 255]):
+  uint8 images are 0-255, uint16 ones 16-bit and bool ones 0/255; other integer types must
+  hold 0-255. Float images must say their range in a `value_range` entry ([0, 1], [-1, 1] or [0, 255]):
   guessing it from the values reads 0-255 floats as [0, 1] and saturates them.
   """
   field, name = "dataset.name", f"npz:{path}"
@@ -132,9 +133,14 @@ def _eight_bit(images: np.ndarray, value_range: np.ndarray | None, name: str) ->
   field = "dataset.name"
   if images.dtype == np.uint8:
     return images
+  if images.dtype == np.bool_:
+    return images.astype(np.uint8) * 255
   if images.dtype == np.uint16:
+    if images.max() <= 255:  # 8-bit values stored wide would be read as nearly black
+      raise ConfigError(field, name, "uint16 images with 16-bit values (or uint8 for 8 bits)",
+                        "these hold only 0-255: save them as uint8")
     return np.round(images / 257.0).astype(np.uint8)
-  if np.issubdtype(images.dtype, np.integer) or images.dtype == np.bool_:
+  if np.issubdtype(images.dtype, np.integer):
     low, high = int(images.min()), int(images.max())
     if low < 0 or high > 255:
       raise ConfigError(field, name, "integer images holding 0-255 (or uint16 for 16 bits)",
@@ -166,6 +172,8 @@ def _npz_labels(labels: np.ndarray | None, count: int, name: str) -> np.ndarray 
   if labels is None:
     return None
   labels = np.asarray(labels).reshape(-1)
+  if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
+    labels = labels.astype(np.int64)  # whole numbers stored as floats
   if not (np.issubdtype(labels.dtype, np.integer) and len(labels) == count):
     raise ConfigError("dataset.name", name, f"integer labels, one per image ({count})",
                       f"its labels are {len(labels)} of dtype {labels.dtype}")

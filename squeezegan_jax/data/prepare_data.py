@@ -103,4 +103,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-  cli.run(main)
+  cli.run(main, takes_arguments=True)

@@ -39,6 +39,13 @@ def defaults(role: str, name: str) -> dict[str, Any]:
           if field.name not in _NOT_CONFIG}
 
 
+def sequence_fields(role: str, name: str) -> set[str]:
+  """The config fields of model `name` that hold sequences (their annotation says so)."""
+  module = MODELS[role][check_choice(f"{role}.name", name, MODELS[role])]
+  return {field.name for field in dataclasses.fields(module)
+          if field.name not in _NOT_CONFIG and "Sequence" in str(field.type)}
+
+
 def resolve_section(role: str, section: Mapping[str, Any]) -> dict[str, Any]:
   """Merges a config section over its model's defaults and validates every field."""
   name = section.get("name")

@@ -119,6 +119,7 @@ def _npz(tmp_path, **arrays) -> str:
     (np.full((2, 8, 8), 128.0, np.float32), [0, 255], 128),
     (np.full((2, 8, 8), 0.5, np.float64), [0, 1], 128),
     (np.full((2, 8, 8), 0.0, np.float32), [-1, 1], 128),
+    (np.ones((2, 8, 8), np.bool_), None, 255),
 ])
 def test_npz_values_are_read_by_their_type_and_declared_range(tmp_path, images, value_range,
                                                               expected):
@@ -143,6 +144,10 @@ def test_npz_values_are_read_by_their_type_and_declared_range(tmp_path, images, 
      r"integer labels, one per image \(2\).*dtype <U1"),
     ({"images": np.zeros((2, 8, 8), np.uint8), "labels": np.arange(3)},
      r"integer labels, one per image \(2\).*are 3"),
+    ({"images": np.full((2, 8, 8), 200, np.uint16)}, r"uint16 images with 16-bit values.*save "
+     r"them as uint8"),
+    ({"images": np.zeros((2, 8, 8), np.uint8), "labels": np.array([0.5, 1.0])},
+     r"integer labels, one per image"),
 ])
 def test_npz_contents_that_would_be_misread_are_refused_in_one_line(tmp_path, arrays, message):
   with pytest.raises(ConfigError, match=message):
@@ -194,3 +199,17 @@ def test_a_tfds_record_that_does_not_decode_is_named(tmp_path, monkeypatch):
   with pytest.raises(ConfigError, match=r"tfds:broken_faces.*cannot decode record 2 of its "
                      r"train split: OSError"):
     source.read([2])
+
+
+def test_whole_number_float_labels_are_read_as_integers(tmp_path):
+  path = _npz(tmp_path, images=np.zeros((2, 8, 8), np.uint8), labels=np.array([0.0, 3.0]))
+  _, labels = image_sources.load_npz(path, 8, 1)
+  assert labels.dtype == np.int32 and list(labels) == [0, 3]
+
+
+def test_hidden_files_and_folders_are_left_out(tmp_path):
+  _write_png(tmp_path / "a.png", 10)
+  (tmp_path / "._a.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")  # macOS metadata
+  _write_png(tmp_path / ".ipynb_checkpoints" / "b.png", 20)
+  images, _, _ = image_sources.load_folder(str(tmp_path), 8, 1)
+  assert len(images) == 1

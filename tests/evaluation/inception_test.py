@@ -62,4 +62,5 @@ def test_converting_a_missing_weights_file_is_one_line_and_exit_2(tmp_path):
   result = run_cli("squeezegan_jax.evaluation.convert_inception", str(tmp_path / "no.pth"),
                    str(tmp_path / "out.npz"))
   assert result.returncode == 2 and "Traceback" not in result.stderr
-  assert "no.pth" in result.stderr and not (tmp_path / "out.npz").exists()
+  assert "weights=" in result.stderr and "no.pth" in result.stderr and "(no such file)" in result.stderr
+  assert not (tmp_path / "out.npz").exists()
