@@ -16,7 +16,8 @@ import jax
 import orbax.checkpoint as ocp
 from absl import logging
 
-from squeezegan_jax.errors import ConfigError, OutOfSpace, is_out_of_space
+from squeezegan_jax.errors import (ConfigError, OutOfSpace, describe, is_out_of_space,
+                                   log_detail)
 
 
 # Room a save needs beyond the state's bytes: orbax's metadata, the config JSON.
@@ -119,8 +120,10 @@ class Checkpoints:
     destination = unused_path(os.path.join(aside, str(step)))
     shutil.move(os.path.join(self.directory, str(step)), destination)
     self.reload()
+    log = log_detail(os.path.dirname(self.directory), f"checkpoint {step} is unreadable", error)
     print(f"warning: checkpoint {step} is unreadable ({describe(error)}); moved it to "
-          f"{destination} and trying the previous one", flush=True)
+          f"{destination} and trying the previous one"
+          + (f" (details in {log})" if log else ""), flush=True)
 
   def restore_meta(self, step: int | None = None) -> dict[str, Any]:
     """Only the JSON part (config, data index), to rebuild models before the state."""
@@ -164,9 +167,3 @@ def unused_path(path: str) -> str:
     number += 1
     candidate = f"{path}.{number}"
   return candidate
-
-
-def describe(error: Exception) -> str:
-  """An error's type and the first line of its message, for a one-line warning."""
-  lines = str(error).strip().splitlines()
-  return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__

@@ -1,6 +1,9 @@
 """The errors a user can cause, so that entry points can print each as one line."""
 
+import datetime
 import errno
+import os
+import traceback
 from typing import Any, Iterable, Optional
 
 
@@ -59,3 +62,23 @@ def is_out_of_space(error: BaseException) -> bool:
       return True
     error = error.__cause__ or error.__context__
   return False
+
+
+def log_detail(workdir: str, what: str, error: BaseException) -> str | None:
+  """Appends `error`'s whole traceback to WORKDIR/errors.log, for a failure that was
+  reported in one line; returns the log's path, or None where it cannot be written."""
+  path = os.path.join(workdir, "errors.log")
+  stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+  try:
+    with open(path, "a", encoding="utf-8") as log:
+      log.write(f"== {stamp}: {what}\n")
+      log.write("".join(traceback.format_exception(error)) + "\n")
+  except OSError:  # a full or read-only disk: the one line is all there is
+    return None
+  return path
+
+
+def describe(error: BaseException) -> str:
+  """An error's type and the first line of its message, for a one-line report."""
+  lines = str(error).strip().splitlines()
+  return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__

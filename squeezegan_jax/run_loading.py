@@ -9,9 +9,9 @@ import ml_collections
 
 from squeezegan_jax import config_lib, sharding
 from squeezegan_jax import state as gan_state
-from squeezegan_jax.checkpoints import Checkpoints, describe, quiet_orbax
+from squeezegan_jax.checkpoints import Checkpoints, quiet_orbax
 from squeezegan_jax.data import datasets
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.errors import ConfigError, describe
 from squeezegan_jax.state import GANState
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from squeezegan_jax import checkpoints as checkpoints_lib
 from squeezegan_jax import config_lib, images, sampling, sharding, steps
 from squeezegan_jax.data import datasets
-from squeezegan_jax.errors import ConfigError, TrainingDiverged
+from squeezegan_jax.errors import ConfigError, TrainingDiverged, describe, log_detail
 from squeezegan_jax.evaluation.evaluator import Evaluator, check_features, evaluate_generator
 from squeezegan_jax.metric_writers import MetricWriter
 from squeezegan_jax.preemption import StopRequest
@@ -272,9 +272,9 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
           result = evaluate_generator(evaluator, generator, jax.device_get(state.ema), config)
         except Exception as error:  # pylint: disable=broad-except
           # The step is saved; a failed evaluation must not end the run.
-          print(f"step {step} evaluation failed, training goes on: {type(error).__name__}: "
-                f"{str(error).splitlines()[0] if str(error) else ''}", file=sys.stderr,
-                flush=True)
+          log = log_detail(workdir, f"step {step} evaluation", error)
+          print(f"step {step} evaluation failed, training goes on: {describe(error)}"
+                + (f" (details in {log})" if log else ""), file=sys.stderr, flush=True)
         else:
           writer.write_scalars(step, {f"eval/{k}": v for k, v in result.items()
                                       if isinstance(v, (int, float))})

@@ -49,10 +49,13 @@ def test_the_same_step_set_aside_twice_keeps_both_copies(tmp_path, capsys):
   state = train.train_and_evaluate(tiny_config(num_train_steps=6), workdir)
   out = capsys.readouterr().out
   assert int(state.step) == 6 and "Resuming from step 2" in out
+  log = os.path.join(workdir, "errors.log")
   assert [line for line in out.splitlines() if line.startswith("warning:")] == [
       f"warning: checkpoint {step} is unreadable ({error}); moved it to "
-      f"{os.path.join(workdir, 'checkpoints_unreadable', aside)} and trying the previous one"
+      f"{os.path.join(workdir, 'checkpoints_unreadable', aside)} and trying the previous one "
+      f"(details in {log})"
       for step, aside, error in [(6, "6", _error_in(out, 6)), (4, "4.2", _error_in(out, 4))]]
+  assert open(log, encoding="utf-8").read().count("Traceback") == 3  # 4 first, then 6 and 4
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints_unreadable"))) == ["4", "4.2", "6"]
 
 

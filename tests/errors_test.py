@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from squeezegan_jax.errors import ConfigError, is_out_of_space
+from squeezegan_jax.errors import ConfigError, describe, is_out_of_space, log_detail
 
 
 @pytest.mark.parametrize("error,full", [
@@ -27,3 +27,15 @@ def test_a_config_error_crosses_process_boundaries_intact():
   again = pickle.loads(pickle.dumps(error))
   assert type(again) is ConfigError and str(again) == str(error)
   assert (again.field, again.value, again.hint) == ("dataset.name", "tfds:x", "record 3")
+
+
+def test_the_detail_of_a_one_line_report_goes_to_the_workdirs_log(tmp_path):
+  try:
+    raise ValueError("first line\nsecond line")
+  except ValueError as error:
+    path = log_detail(str(tmp_path), "step 3 evaluation", error)
+    assert log_detail(str(tmp_path / "missing"), "anything", error) is None
+    assert describe(error) == "ValueError: first line"
+  text = open(path, encoding="utf-8").read()
+  assert path == str(tmp_path / "errors.log") and ": step 3 evaluation\n" in text
+  assert "Traceback" in text and "ValueError: first line\nsecond line" in text

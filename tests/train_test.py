@@ -193,8 +193,12 @@ def test_a_failing_evaluation_is_one_line_and_loses_no_step(tmp_path, monkeypatc
   assert int(train.train_and_evaluate(config, str(tmp_path)).step) == 4
   assert saved_before == [[2], [2, 4]]
   err = capfd.readouterr().err
+  log = tmp_path / "errors.log"
   assert err.count("evaluation failed, training goes on: RuntimeError: the scores could not "
-                   "be computed\n") == 2 and "second line" not in err
+                   f"be computed (details in {log})\n") == 2 and "second line" not in err
+  details = log.read_text()  # the whole error and its traceback
+  assert details.count("RuntimeError: the scores could not be computed\nsecond line\n") == 2
+  assert details.count("Traceback") == 2 and "in failing" in details
 
 
 def test_unlabelled_data_is_decided_before_training_and_trains_to_the_end(tmp_path, capfd):
