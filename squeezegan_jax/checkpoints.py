@@ -8,6 +8,7 @@ open the directory read-only: they never clean up, so they never delete a save i
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 from typing import Any, Callable
@@ -142,6 +143,22 @@ class Checkpoints:
     finally:
       with contextlib.suppress(Exception):  # the failed save has already been reported
         self._manager.close()
+
+
+def newest_meta_on_disk(workdir: str) -> dict[str, Any] | None:
+  """The JSON part of the workdir's newest checkpoint, read from its file: no orbax manager,
+  whose barriers would need every process of a multi-host run to open one too. None when
+  there is no checkpoint or its JSON does not read."""
+  directory = os.path.join(workdir, "checkpoints")
+  try:
+    steps = sorted(int(name) for name in os.listdir(directory) if name.isdigit())
+    if not steps:
+      return None
+    with open(os.path.join(directory, str(steps[-1]), "meta", "metadata"), encoding="utf-8") as f:
+      meta = json.load(f)
+  except (OSError, ValueError):
+    return None
+  return meta if isinstance(meta, dict) else None
 
 
 def free_bytes(directory: str) -> int:

@@ -127,21 +127,15 @@ def check_same_architecture(config: ml_collections.ConfigDict):
 def check_resumable(workdir: str, config: ml_collections.ConfigDict) -> None:
   """Refuses, from its JSON alone, a workdir whose newest checkpoint is of another
   architecture (damage is left to the restore, which falls back past it)."""
-  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+  meta = checkpoints_lib.newest_meta_on_disk(workdir)
+  if meta is None:
     return
-  checkpoints = checkpoints_lib.Checkpoints(workdir, read_only=True)
   try:
-    step = checkpoints.latest_step()
-    if step is None:
-      return
-    try:
-      check_same_architecture(config)(checkpoints.restore_meta(step))
-    except ConfigError:
-      raise
-    except Exception:  # pylint: disable=broad-except
-      return  # damaged: the restore sets it aside and falls back
-  finally:
-    checkpoints.close()
+    check_same_architecture(config)(meta)
+  except ConfigError:
+    raise
+  except Exception:  # pylint: disable=broad-except
+    return  # JSON that is not this project's: the restore sets the checkpoint aside
 
 
 def _log_line(step: int, total: int, scalars: dict[str, float], rate: float, eta: float) -> str:
