@@ -5,6 +5,7 @@ import contextlib
 import functools
 import os
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -92,10 +93,9 @@ def prepare_workdir(workdir: str) -> None:
   compute is spent."""
   try:
     os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, ".write_test")
-    with open(probe, "w", encoding="utf-8") as f:
-      f.write("ok")
-    os.remove(probe)
+    # A probe of its own: every process of a multi-host run proves the same workdir.
+    with tempfile.NamedTemporaryFile(dir=workdir, prefix=".write_test."):
+      pass
   except OSError as error:
     raise ConfigError("workdir", workdir, "a directory this user can write",
                       error.strerror or str(error)) from None
