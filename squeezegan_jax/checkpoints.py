@@ -23,6 +23,8 @@ from squeezegan_jax.errors import (ConfigError, OutOfSpace, describe, is_out_of_
 
 # Room a save needs beyond the state's bytes: orbax's metadata, the config JSON.
 SAVE_SLACK_BYTES = 2**20
+# How often a reader lists again when the steps change under it.
+LISTING_ATTEMPTS = 20
 
 
 class Checkpoints:
@@ -35,15 +37,21 @@ class Checkpoints:
                if read_only else
                ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
                                             cleanup_tmp_directories=True))
-    # orbax logs each damaged checkpoint it lists, and that a read-only directory is
-    # read-only; this module says what matters in one line.
+    self.read_only = read_only
+    self._manager = self._listing(lambda: ocp.CheckpointManager(self.directory, options=options))
+
+  def _listing(self, list_fn: Callable[[], Any]) -> Any:
+    """list_fn()'s value, orbax's logs silenced (this module says what matters in one
+    line). A reader lists again when a training beside it prunes a step being listed."""
+    for _ in range(LISTING_ATTEMPTS - 1 if self.read_only else 0):
+      with contextlib.suppress(FileNotFoundError), quiet_orbax():
+        return list_fn()
     with quiet_orbax():
-      self._manager = ocp.CheckpointManager(self.directory, options=options)
+      return list_fn()
 
   def reload(self) -> None:
     """Lists the directory again (a training beside a reader saves and prunes)."""
-    with quiet_orbax():
-      self._manager.reload()
+    self._listing(self._manager.reload)
 
   def latest_step(self) -> int | None:
     with quiet_orbax():
