@@ -30,9 +30,11 @@ DIGITS_BUDGET = {"num_train_steps": 1500, "eval_every_steps": 500, "log_every_st
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
-  """One setting of the swept fields: a readable label and the overrides it applies."""
+  """One setting of the swept fields: a readable label and the overrides it applies;
+  cells of one `family` (one model at several sizes) are joined by a line in the plots."""
   label: str
   overrides: tuple[tuple[str, Any], ...]
+  family: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,11 +112,12 @@ def apply_overrides(config: ml_collections.ConfigDict,
 
 
 def run_configs(definition: Sweep) -> list[tuple[Cell, int, ml_collections.ConfigDict]]:
-  """(cell, seed, validated config) of every run of the sweep, cell by cell."""
+  """(cell, seed, validated config) of every run of the sweep, seed by seed: a sweep cut
+  short has every cell at its first seeds rather than the first cells at all of them."""
   base = apply_overrides(load_config(definition.config), tuple(definition.fixed.items()))
   runs = []
-  for cell in definition.cells:
-    for seed in definition.seeds:
+  for seed in definition.seeds:
+    for cell in definition.cells:
       config = apply_overrides(base, cell.overrides + (("seed", seed),))
       config_lib.validate_config(config)
       runs.append((cell, seed, config))

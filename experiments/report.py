@@ -20,10 +20,10 @@ TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "cla
 LOWER_IS_BETTER = ("fid", "kid")
 
 
-def row(label: str, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
+def row(cell, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
   """One run's CSV row: its cell, seed, network costs, final scores and training time."""
   scores = {k: v for k, v in record["final"].items() if isinstance(v, (int, float))}
-  return {"cell": label, "seed": seed, **cost, **scores,
+  return {"cell": cell.label, "family": cell.family, "seed": seed, **cost, **scores,
           "train_minutes": record["train_seconds"] / 60, "run_dir": run_dir}
 
 
@@ -80,11 +80,18 @@ def plot_quality_vs_cost(definition, rows: Sequence[dict], path: str) -> None:
   fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
   for ax, (cost, name) in zip(axes, (("g_params", "generator parameters"),
                                      ("g_flops", "generator FLOPs per image"))):
+    families: dict[str, list[tuple[float, float]]] = {}
     for label, runs in _by_cell(rows).items():
       mean, std = mean_std([r[quality] for r in runs])
       ax.errorbar(runs[0][cost], mean, yerr=std, fmt="o", capsize=4, label=label)
       ax.annotate(label, (runs[0][cost], mean), textcoords="offset points", xytext=(5, 5),
                   fontsize=8)
+      if runs[0].get("family"):
+        families.setdefault(runs[0]["family"], []).append((runs[0][cost], mean))
+    for family, points in families.items():  # one line per family, along its size axis
+      ax.plot(*zip(*sorted(points)), color="grey", alpha=0.5, linewidth=1, zorder=0)
+      ax.annotate(family, sorted(points)[-1], textcoords="offset points", xytext=(5, -12),
+                  fontsize=9, fontweight="bold")
     values = [r[cost] for r in rows]
     wide = min(values) > 0 and max(values) / min(values) > 10
     if wide:

@@ -6,10 +6,11 @@ python -m experiments.run --sweep=experiments/sweeps/squeeze_ratio.py --workdir=
 Each run trains in its own directory, named by a fingerprint of its whole config, under
 --runs_dir (default WORKDIR/runs): sweeps that share a runs_dir train a shared cell once.
 A run whose result.json exists is reused, one with checkpoints resumes, so rerunning the
-command after an interruption finishes only what is missing. Then WORKDIR receives
-results.csv (a row per run), results.md (mean +- std over seeds per cell) and the plots
-(quality against generator parameters and FLOPs, and against the training step); with
---results_dir they are copied there too, with the command that made them.
+command after an interruption finishes only what is missing. WORKDIR receives results.csv
+(a row per run), results.md (mean +- std over seeds per cell) and the plots (quality
+against generator parameters and FLOPs, and against the training step). With --results_dir
+they are copied there too, with the command that made them, after every finished run, and
+each run's result is kept there: a fresh clone continues the sweep instead of retraining.
 """
 
 import json
@@ -34,6 +35,7 @@ flags.DEFINE_string("results_dir", None, "Also copy tables, plots and the comman
 flags.DEFINE_bool("dry_run", False, "List the runs and whether each is done; train nothing.")
 
 RESULT_FILE = "result.json"
+RECORDS_DIR = "runs"  # under --results_dir: each finished run's result.json and samples
 
 
 def _curve(run_dir: str) -> list[dict]:
@@ -80,33 +82,64 @@ def run_one(config, run_dir: str) -> dict:
   return record
 
 
+def _committed_copy(results_dir: str | None, run_dir: str) -> str | None:
+  """Where results_dir keeps run_dir's result and final samples (None without one)."""
+  return os.path.join(results_dir, RECORDS_DIR, os.path.basename(run_dir)) if results_dir else None
+
+
+def _keep_record(run_dir: str, copy_dir: str, config) -> None:
+  """Copies a finished run's result.json and final sample grid where they get committed."""
+  samples = os.path.join("samples", f"step_{config.num_train_steps}.png")
+  os.makedirs(os.path.join(copy_dir, "samples"), exist_ok=True)
+  shutil.copy(os.path.join(run_dir, RESULT_FILE), os.path.join(copy_dir, RESULT_FILE))
+  if os.path.exists(os.path.join(run_dir, samples)):
+    shutil.copy(os.path.join(run_dir, samples), os.path.join(copy_dir, samples))
+
+
 def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
-              dry_run: bool = False) -> list[dict]:
-  """Runs what is missing of the sweep and writes its tables and plots; returns the rows."""
+              dry_run: bool = False, results_dir: str | None = None,
+              command: str = "") -> list[dict]:
+  """Runs what is missing of the sweep and writes its tables and plots; returns the rows.
+
+  With results_dir, each run's result and final samples are copied under
+  results_dir/runs/<fingerprint>/ as it finishes and the tables there are refreshed, so a
+  sweep cut short keeps (and commits) what it finished; a run found there is not retrained.
+  """
   definition = hyper.load_sweep(sweep_path)
   runs = hyper.run_configs(definition)
   runs_dir = runs_dir or os.path.join(workdir, "runs")
   train.prepare_workdir(workdir)
   rows, curves, cost_cache = [], [], {}
+
+  def tabulate() -> None:
+    written = report.write_all(definition, rows, curves, workdir)
+    if results_dir:
+      copy_results(workdir, results_dir, command)
+    print("\n" + report.markdown_table(definition, rows), flush=True)
+    print(f"Wrote {', '.join(written)} in {workdir}", flush=True)
+
   for number, (cell, seed, config) in enumerate(runs, 1):
     run_dir = os.path.join(runs_dir, hyper.fingerprint(config))
-    result_path = os.path.join(run_dir, RESULT_FILE)
-    done = os.path.exists(result_path)
+    copy_dir = _committed_copy(results_dir, run_dir)
+    done_in = next((d for d in (run_dir, copy_dir)
+                    if d and os.path.exists(os.path.join(d, RESULT_FILE))), None)
     print(f"[{number}/{len(runs)}] {cell.label}, seed {seed}: {run_dir} "
-          f"({'done' if done else 'to run'})", flush=True)
+          f"({'done' if done_in else 'to run'})", flush=True)
     if dry_run:
       continue
-    if done:
-      with open(result_path, encoding="utf-8") as f:
+    if done_in:
+      with open(os.path.join(done_in, RESULT_FILE), encoding="utf-8") as f:
         record = json.load(f)
     else:
       record = run_one(config, run_dir)
-    rows.append(report.row(cell.label, seed, run_dir, record, _cost(config, cost_cache)))
+    if copy_dir and done_in != copy_dir:
+      _keep_record(run_dir, copy_dir, config)
+    rows.append(report.row(cell, seed, done_in or run_dir, record, _cost(config, cost_cache)))
     curves.append((cell.label, seed, record["curve"]))
+    if results_dir and not done_in:
+      tabulate()  # what has finished so far, ready to commit
   if not dry_run:
-    written = report.write_all(definition, rows, curves, workdir)
-    print("\n" + report.markdown_table(definition, rows), flush=True)
-    print(f"Wrote {', '.join(written)} in {workdir}", flush=True)
+    tabulate()
   return rows
 
 
@@ -130,10 +163,8 @@ def main(argv: list[str]) -> None:
   runs_dir = FLAGS.runs_dir or os.path.join(FLAGS.workdir, "runs")
   if not jax.config.jax_compilation_cache_dir:  # the seeds of a cell compile the same step
     jax.config.update("jax_compilation_cache_dir", os.path.join(runs_dir, ".jax_cache"))
-  run_sweep(FLAGS.sweep, FLAGS.workdir, runs_dir, FLAGS.dry_run)
-  if FLAGS.results_dir and not FLAGS.dry_run:
-    command = shlex.join(["python", "-m", "experiments.run", *sys.argv[1:]])
-    copy_results(FLAGS.workdir, FLAGS.results_dir, command)
+  command = shlex.join(["python", "-m", "experiments.run", *sys.argv[1:]])
+  run_sweep(FLAGS.sweep, FLAGS.workdir, runs_dir, FLAGS.dry_run, FLAGS.results_dir, command)
 
 
 if __name__ == "__main__":

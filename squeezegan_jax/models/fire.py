@@ -61,13 +61,35 @@ def explicit_widths(widths: Sequence[Sequence[int]], num_blocks: int) -> list[Fi
   return result
 
 
+def scaled(channels: int, multiplier: float) -> int:
+  """`channels` times a width multiplier, rounded, at least one."""
+  return max(1, round(channels * multiplier))
+
+
+def check_width_multiplier(multiplier: float) -> None:
+  if (not isinstance(multiplier, (int, float)) or isinstance(multiplier, bool)
+      or not 0 < multiplier < float("inf")):
+    raise ConfigError("width_multiplier", multiplier, "a finite number > 0",
+                      "it scales every channel count of the Fire network (1.0: as configured)")
+
+
 def block_widths(model: Any, num_blocks: int) -> list[FireWidths]:
   """A Fire network's blocks in SqueezeNet order (narrowest first): `model.widths` when
-  given, else SqueezeNet's rule over the model's metaparameters."""
+  given, else SqueezeNet's rule over the model's metaparameters, with every channel
+  count scaled by `model.width_multiplier` (one number moves the network along its size
+  axis, as MobileNet's width multiplier does)."""
+  multiplier = model.width_multiplier
+  check_width_multiplier(multiplier)
   if model.widths is not None:
-    return explicit_widths(model.widths, num_blocks)
-  return squeezenet_widths(num_blocks, model.base_e, model.incr_e, model.freq,
-                           model.squeeze_ratio, model.pct3x3)
+    return [FireWidths(*(scaled(w, multiplier) for w in triple))
+            for triple in explicit_widths(model.widths, num_blocks)]
+  widths = squeezenet_widths(num_blocks, model.base_e, model.incr_e, model.freq,
+                             model.squeeze_ratio, model.pct3x3)
+  if multiplier == 1:
+    return widths
+  # The rule again at the scaled expand widths, so the squeeze ratio and 3x3 share hold.
+  return [squeezenet_widths(1, scaled(w.out_channels, multiplier), 0, 1, model.squeeze_ratio,
+                            model.pct3x3)[0] for w in widths]
 
 
 def fire_param_count(in_channels: int, widths: FireWidths, bias: bool = True) -> int:

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.errors import ConfigError, check_choice
-from squeezegan_jax.models.fire import Fire, FireWidths, block_widths
+from squeezegan_jax.models.fire import Fire, FireWidths, block_widths, scaled
 from squeezegan_jax.models.layers import (DOWNSAMPLE_MODES, UPSAMPLE_MODES, ConvNormAct,
                                           activation_fn, normalize, resolution_stages,
                                           upsample2x)
@@ -21,9 +21,9 @@ class FireGenerator(nn.Module):
   Block widths follow SqueezeNet's rule (base_e, incr_e, freq, squeeze_ratio, pct3x3) counted
   from the image end, so the narrowest blocks sit at full resolution where each channel
   costs the most, as DCGAN halves its channels per stage; `widths` gives them explicitly
-  instead, narrowest first. Upsampling by resize lets each Fire block's 3x3 expand do the
-  smoothing, which avoids transposed-conv checkerboards; `upsample="transposed"` is the
-  ablation.
+  instead, narrowest first. `width_multiplier` scales the stem and every block. Upsampling
+  by resize lets each Fire block's 3x3 expand do the smoothing, which avoids transposed-conv
+  checkerboards; `upsample="transposed"` is the ablation.
   """
 
   output_shape: Sequence[int]
@@ -35,6 +35,7 @@ class FireGenerator(nn.Module):
   squeeze_ratio: float = 0.125
   pct3x3: float = 0.5
   widths: Sequence[Sequence[int]] | None = None
+  width_multiplier: float = 1.0
   blocks_per_stage: int = 1
   bypass: bool = False
   upsample: str = "nearest"
@@ -58,9 +59,10 @@ class FireGenerator(nn.Module):
     widths = self.block_widths()
     stages = resolution_stages(self.output_shape)
     common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
-    x = nn.Dense(4 * 4 * self.stem_channels, use_bias=self.norm in ("none", "spectral"),
+    stem = scaled(self.stem_channels, self.width_multiplier)
+    x = nn.Dense(4 * 4 * stem, use_bias=self.norm in ("none", "spectral"),
                  name="project", **common)(z)
-    x = x.reshape(z.shape[0], 4, 4, self.stem_channels)
+    x = x.reshape(z.shape[0], 4, 4, stem)
     x = activation_fn(self.activation)(normalize(x, self.norm, train, **common))
     blocks = iter(widths)
     for stage in range(stages):
@@ -94,6 +96,7 @@ class FireDiscriminator(nn.Module):
   squeeze_ratio: float = 0.125
   pct3x3: float = 0.5
   widths: Sequence[Sequence[int]] | None = None
+  width_multiplier: float = 1.0
   blocks_per_stage: int = 1
   bypass: bool = False
   downsample: str = "avg_pool"
@@ -119,7 +122,8 @@ class FireDiscriminator(nn.Module):
     common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     stem_norm = "spectral" if self.norm == "spectral" else "none"
     kernel, padding = ((3, 3), "SAME") if self.stem_stride == 1 else ((4, 4), ((1, 1), (1, 1)))
-    x = ConvNormAct(self.stem_channels, kernel, strides=(self.stem_stride,) * 2,
+    stem = scaled(self.stem_channels, self.width_multiplier)
+    x = ConvNormAct(stem, kernel, strides=(self.stem_stride,) * 2,
                     padding=padding, norm=stem_norm, activation=self.activation, name="stem",
                     **common)(x, train)
     pooling = self.downsample != "strided"

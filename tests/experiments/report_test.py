@@ -9,10 +9,10 @@ import pytest
 from experiments import hyper, report
 
 
-def _row(cell, seed, fid):
+def _row(label, seed, fid, family="", g_params=1000):
   record = {"final": {"step": 10, "fid": fid, "kid": 2 * fid}, "train_seconds": 60.0}
-  cost = {"g_params": 1000, "g_flops": 2e6, "d_params": 10, "d_flops": 1e3}
-  return report.row(cell, seed, "runs/x", record, cost)
+  cost = {"g_params": g_params, "g_flops": 2e3 * g_params, "d_params": 10, "d_flops": 1e3}
+  return report.row(hyper.Cell(label, (), family), seed, "runs/x", record, cost)
 
 
 def test_mean_std_is_the_sample_standard_deviation():
@@ -35,13 +35,14 @@ def test_table_has_a_line_per_cell_with_mean_and_std():
 @pytest.mark.parametrize("quality", ["fid", "modes_captured"])
 def test_plots_are_written(tmp_path, quality):
   definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1), quality=quality)
-  rows = [_row("a", s, 10.0 + s) for s in range(2)]
+  rows = [_row(label, s, 10.0 + s, "family", size) for s in range(2)
+          for label, size in (("a", 1000), ("b", 4000))]  # one family along its size axis
   for r in rows:
     r["modes_captured"] = 20.0
   curves = [("a", s, [{"step": 5, "fid": 12.0, "modes_captured": 19.0},
                       {"step": 10, "fid": 10.0 + s, "modes_captured": 20.0}]) for s in range(2)]
   for r in rows:  # the sample grid each run wrote at its last step
-    r["run_dir"] = str(tmp_path / f"run{r['seed']}")
+    r["run_dir"] = str(tmp_path / f"run{r['cell']}{r['seed']}")
     os.makedirs(os.path.join(r["run_dir"], "samples"))
     plt.imsave(os.path.join(r["run_dir"], "samples", "step_10.png"), np.zeros((8, 8)))
   report.write_all(definition, rows, curves, str(tmp_path))

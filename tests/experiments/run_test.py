@@ -48,10 +48,10 @@ def test_sweep_writes_tables_resumes_and_reproduces(tmp_path):
                         f"--results_dir={results_dir}")
   assert code == 0, err[-3000:]
   first = _scores(workdir / "results.csv")
-  assert [(r["cell"], r["seed"]) for r in first] == [
-      ("squeeze_ratio=0.25", 0), ("squeeze_ratio=0.25", 1),
-      ("squeeze_ratio=0.5", 0), ("squeeze_ratio=0.5", 1)]
-  assert first[0]["g_params"] < first[2]["g_params"]  # a wider squeeze has more weights
+  assert [(r["cell"], r["seed"]) for r in first] == [  # seed by seed
+      ("squeeze_ratio=0.25", 0), ("squeeze_ratio=0.5", 0),
+      ("squeeze_ratio=0.25", 1), ("squeeze_ratio=0.5", 1)]
+  assert first[0]["g_params"] < first[1]["g_params"]  # a wider squeeze has more weights
   table = (results_dir / "results.md").read_text()
   assert "| squeeze_ratio=0.25 | 2 |" in table and "±" in table
   assert "-m experiments.run" in (results_dir / "COMMAND").read_text()
@@ -68,6 +68,15 @@ def test_sweep_writes_tables_resumes_and_reproduces(tmp_path):
   assert code == 0, err[-3000:]
   assert out.count("(done)") == 3 and out.count("(to run)") == 1
   assert _scores(workdir / "results.csv") == first
+
+  # A fresh clone has only what was committed: each run's result there, nothing retrained.
+  kept = sorted(os.listdir(results_dir / "runs"))
+  assert len(kept) == 4 and all((results_dir / "runs" / d / "samples").is_dir() for d in kept)
+  code, out, err = _run(f"--sweep={sweep_file}", f"--workdir={tmp_path / 'clone'}",
+                        f"--results_dir={results_dir}")
+  assert code == 0, err[-3000:]
+  assert out.count("(done)") == 4 and not os.path.exists(tmp_path / "clone" / "runs")
+  assert _scores(tmp_path / "clone" / "results.csv") == first
 
 
 def test_a_missing_sweep_file_exits_2_with_one_line(tmp_path):

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
+from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models import build_discriminator, build_generator
 
 
@@ -48,3 +49,33 @@ def test_pooling_is_done_inside_each_stages_last_block(downsample, blocks_per_st
                                        "blocks_per_stage": blocks_per_stage}, (16, 16, 1))
   blocks = _fire_blocks(discriminator, jnp.ones((2, 16, 16, 1)))
   assert [block["__call__"][0].shape[1] for block in blocks] == output_sides
+
+
+@pytest.mark.parametrize("build,role", [(build_generator, "generator"),
+                                        (build_discriminator, "discriminator")])
+def test_the_width_multiplier_scales_every_block_and_keeps_the_ratios(build, role):
+  shape = (32, 32, 1)
+  plain = build({"name": "fire"}, shape).block_widths()
+  double = build({"name": "fire", "width_multiplier": 2.0}, shape).block_widths()
+  assert [w.out_channels for w in double] == [2 * w.out_channels for w in plain]
+  assert [w.squeeze for w in double] == [2 * w.squeeze for w in plain]  # SR stays 1/8
+  assert all(w.expand1x1 == w.expand3x3 for w in double)  # pct3x3 stays 0.5
+  explicit = {"name": "fire", "widths": [[4, 8, 8]] * len(plain), "width_multiplier": 0.5}
+  assert build(explicit, shape).block_widths()[0] == (2, 4, 4)
+
+
+def test_the_width_multiplier_scales_the_generator_stem_and_parameters():
+  def count(multiplier):
+    generator = build_generator({"name": "fire", "width_multiplier": multiplier}, (32, 32, 1))
+    variables = jax.eval_shape(generator.init, jax.random.PRNGKey(0), jnp.ones((1, 100)))
+    return variables["params"]["project"]["kernel"].shape[1], sum(
+        x.size for x in jax.tree.leaves(variables["params"]))
+  (stem_1, params_1), (stem_half, params_half) = count(1.0), count(0.5)
+  assert stem_1 == 16 * 128 and stem_half == 16 * 64
+  assert 0.4 * params_1 < params_half < 0.6 * params_1
+
+
+@pytest.mark.parametrize("multiplier", [0, -1.0, float("inf"), "2"])
+def test_a_width_multiplier_that_is_not_a_positive_number_is_refused(multiplier):
+  with pytest.raises(ConfigError, match="width_multiplier"):
+    build_generator({"name": "fire", "width_multiplier": multiplier}, (32, 32, 1)).validate()

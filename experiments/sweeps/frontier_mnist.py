@@ -1,0 +1,32 @@
+"""The Fire question on real digits: generator quality against generator size on mnist5k
+(32x32), Fire at four width multipliers and DCGAN at four ngf, all against the same
+pytorch/examples DCGAN discriminator; plus the Fire pair (Fire G vs Fire D).
+
+python -m experiments.run --sweep=experiments/sweeps/frontier_mnist.py \
+    --workdir=runs/frontier_mnist --runs_dir=runs/dcgan_mnist/runs \
+    --results_dir=experiments/results/frontier_mnist
+
+The budget is dcgan_mnist's (3,000 steps at batch 64), so the full-width DCGAN cell is the
+run checked against pytorch/examples, and a shared --runs_dir trains it once.
+"""
+
+from experiments.hyper import Cell, Sweep
+from experiments.sweeps.dcgan_mnist import CHECK_BUDGET
+
+from squeezegan_jax.config_lib import model_section
+
+FIRE_MULTIPLIERS = (0.5, 1.0, 2.0, 4.0)
+DCGAN_NGF = (8, 16, 32, 64)
+
+
+def get_sweep() -> Sweep:
+  fire = [Cell(f"Fire G x{m:g}", (("generator", model_section("generator", "fire",
+                                                             width_multiplier=m)),),
+               family="Fire G") for m in FIRE_MULTIPLIERS]
+  dcgan = [Cell(f"DCGAN G ngf={n}", (("generator.ngf", n),), family="DCGAN G")
+           for n in DCGAN_NGF]
+  pair = Cell("Fire G x1 vs Fire D", (("generator", model_section("generator", "fire")),
+                                      ("discriminator", model_section("discriminator", "fire"))))
+  return Sweep(title="Generator size on MNIST 32x32 (mnist5k), DCGAN discriminator, "
+                     "3,000 steps", config="configs/mnist_dcgan.py", fixed=CHECK_BUDGET,
+               cells=fire + dcgan + [pair])
