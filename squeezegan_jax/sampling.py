@@ -23,7 +23,13 @@ def make_sampler(generator: nn.Module,
   """jitted sample(variables, z). 'running' and 'standing' sample in eval mode with the
   variables' BatchNorm statistics; 'batch' in train mode, normalizing with each call's own
   batch statistics (as pytorch/examples samples its DCGAN)."""
-  return compilation.jit(functools.partial(_sample, generator, stats == "batch"))
+  return compilation.jit(sample_function(generator, stats))
+
+
+def sample_function(generator: nn.Module, stats: str = "running") -> Callable[[Any, jax.Array],
+                                                                              jax.Array]:
+  """make_sampler's sample(variables, z), not jitted (to trace inside another program)."""
+  return functools.partial(_sample, generator, stats == "batch")
 
 
 def _sample(generator: nn.Module, train: bool, variables: Any, z: jax.Array) -> jax.Array:
