@@ -45,6 +45,9 @@ class Sweep:
   fixed: dict[str, Any] = dataclasses.field(default_factory=dict)  # overrides of every run
   seeds: Sequence[int] = (0, 1, 2)
   quality: str = "fid"  # the score the plots show (lower is better for fid/kid)
+  # Also score each final generator against this reference split ("heldout"): its scores
+  # are the row's `heldout_*` columns (quality="heldout_fid" plots them).
+  also_reference: str = ""
 
 
 def _describe(value: Any) -> str:

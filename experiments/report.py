@@ -16,13 +16,17 @@ OUTPUT_FILES = ("results.csv", "results.md", "quality_vs_cost.png", "quality_vs_
                 "samples.png")
 # Scores in the table when the runs have them: images first, then 2D mixtures.
 TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
-                "modes_captured", "high_quality")
-LOWER_IS_BETTER = ("fid", "kid")
+                "modes_captured", "high_quality", "heldout_fid", "heldout_precision",
+                "heldout_recall")
+LOWER_IS_BETTER = ("fid", "kid", "heldout_fid", "heldout_kid")
 
 
 def row(cell, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
   """One run's CSV row: its cell, seed, network costs, final scores and training time."""
   scores = {k: v for k, v in record["final"].items() if isinstance(v, (int, float))}
+  for reference, extra in record.get("by_reference", {}).items():
+    scores.update({f"{reference}_{k}": v for k, v in extra.items()
+                   if isinstance(v, (int, float))})
   return {"cell": cell.label, "family": cell.family, "seed": seed, **cost, **scores,
           "train_minutes": record["train_seconds"] / 60, "run_dir": run_dir}
 
@@ -74,44 +78,58 @@ def write_csv(rows: Sequence[dict], path: str) -> None:
     writer.writerows(rows)
 
 
+def _recall_of(quality: str) -> str:
+  """The recall that goes with a quality score ("heldout_fid" -> "heldout_recall")."""
+  return quality.rpartition("_")[0] + "_recall" if "_" in quality else "recall"
+
+
 def plot_quality_vs_cost(definition, rows: Sequence[dict], path: str) -> None:
-  """Each cell's mean quality (error bar: std over seeds) against G params and G FLOPs."""
-  quality = definition.quality
-  fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-  for ax, (cost, name) in zip(axes, (("g_params", "generator parameters"),
-                                     ("g_flops", "generator FLOPs per image"))):
-    families: dict[str, list[tuple[float, float]]] = {}
-    for label, runs in _by_cell(rows).items():
-      mean, std = mean_std([r[quality] for r in runs])
-      ax.errorbar(runs[0][cost], mean, yerr=std, fmt="o", capsize=4, label=label)
-      ax.annotate(label, (runs[0][cost], mean), textcoords="offset points", xytext=(5, 5),
-                  fontsize=8)
-      if runs[0].get("family"):
-        families.setdefault(runs[0]["family"], []).append((runs[0][cost], mean))
-    for family, points in families.items():  # one line per family, along its size axis
-      ax.plot(*zip(*sorted(points)), color="grey", alpha=0.5, linewidth=1, zorder=0)
-      ax.annotate(family, sorted(points)[-1], textcoords="offset points", xytext=(5, -12),
-                  fontsize=9, fontweight="bold")
-    values = [r[cost] for r in rows]
-    wide = min(values) > 0 and max(values) / min(values) > 10
-    if wide:
-      ax.set_xscale("log")
-      ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-    ax.xaxis.set_major_formatter(ticker.EngFormatter())
-    ax.set_xlabel(f"{name}{' (log scale)' if wide else ''}")
-    ax.set_ylabel(f"final {quality}")
-    ax.grid(alpha=0.3)
-  fig.suptitle(f"{definition.title}\n{quality} against generator cost "
+  """Each cell's mean quality (error bar: std over seeds) against G params and G FLOPs, with
+  a line through each family's cells; a second row for recall where the runs have it."""
+  scores = [definition.quality]
+  if definition.quality != _recall_of(definition.quality) and all(
+      _recall_of(definition.quality) in r for r in rows):
+    scores.append(_recall_of(definition.quality))
+  fig, axes = plt.subplots(len(scores), 2, figsize=(11, 4.2 * len(scores)), squeeze=False)
+  for score, score_axes in zip(scores, axes):
+    for ax, (cost, name) in zip(score_axes, (("g_params", "generator parameters"),
+                                             ("g_flops", "generator FLOPs per image"))):
+      _plot_cells(ax, rows, score, cost)
+      ax.set_xlabel(f"{name}{' (log scale)' if ax.get_xscale() == 'log' else ''}")
+      ax.set_ylabel(f"final {score}")
+  fig.suptitle(f"{definition.title}\n{' and '.join(scores)} against generator cost "
                f"(mean ± std over {len(definition.seeds)} seeds)", fontsize=11)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
 
 
+def _plot_cells(ax, rows: Sequence[dict], score: str, cost: str) -> None:
+  families: dict[str, list[tuple[float, float]]] = {}
+  for label, runs in _by_cell(rows).items():
+    mean, std = mean_std([r[score] for r in runs])
+    ax.errorbar(runs[0][cost], mean, yerr=std, fmt="o", capsize=4, label=label)
+    ax.annotate(label, (runs[0][cost], mean), textcoords="offset points", xytext=(5, 5),
+                fontsize=8)
+    if runs[0].get("family"):
+      families.setdefault(runs[0]["family"], []).append((runs[0][cost], mean))
+  for family, points in families.items():  # one line per family, along its size axis
+    ax.plot(*zip(*sorted(points)), color="grey", alpha=0.5, linewidth=1, zorder=0)
+    ax.annotate(family, sorted(points)[-1], textcoords="offset points", xytext=(5, -12),
+                fontsize=9, fontweight="bold")
+  values = [r[cost] for r in rows]
+  if min(values) > 0 and max(values) / min(values) > 10:
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+  ax.xaxis.set_major_formatter(ticker.EngFormatter())
+  ax.grid(alpha=0.3)
+
+
 def plot_quality_vs_step(definition, curves: Sequence[tuple[str, int, list[dict]]],
                          path: str) -> None:
-  """Each cell's mean quality over training (band: min to max over seeds)."""
-  quality = definition.quality
+  """Each cell's mean quality over training (band: min to max over seeds), as scored in
+  training (against config.eval_reference: a final-only reference has no curve)."""
+  quality = definition.quality.removeprefix(f"{definition.also_reference}_")
   by_cell: dict[str, dict[int, list[float]]] = {}
   for label, _, curve in curves:
     for point in curve:

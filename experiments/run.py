@@ -26,6 +26,8 @@ from absl import flags
 
 from experiments import hyper, report
 from squeezegan_jax import cli, evaluate, summary, train
+from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator
+from squeezegan_jax.run_loading import load_run
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("sweep", None, "Sweep file (experiments/sweeps/<sweep>.py).")
@@ -64,11 +66,14 @@ def _cost(config, cache: dict) -> dict:
   return cache[key]
 
 
-def run_one(config, run_dir: str) -> dict:
-  """Trains (or resumes) one run, scores its final EMA generator; writes run_dir/result.json."""
+def run_one(config, run_dir: str) -> dict | None:
+  """Trains (or resumes) one run, scores its final EMA generator; writes run_dir/result.json.
+  None when a SIGTERM or Ctrl-C stopped the training early (its checkpoint resumes it)."""
   start = time.perf_counter()
-  train.train_and_evaluate(config, run_dir)
+  state = train.train_and_evaluate(config, run_dir)
   seconds = time.perf_counter() - start
+  if int(state.step) != config.num_train_steps:
+    return None
   curve = _curve(run_dir)
   final = curve[-1] if curve and curve[-1]["step"] == config.num_train_steps else None
   if final is None:  # training finished earlier, or evaluation was off: score it now
@@ -80,6 +85,14 @@ def run_one(config, run_dir: str) -> dict:
   with open(os.path.join(run_dir, RESULT_FILE), "w", encoding="utf-8") as f:
     json.dump(record, f, indent=2)
   return record
+
+
+def score_against(run_dir: str, reference: str) -> dict:
+  """The run's final EMA generator scored against another reference split."""
+  run = load_run(run_dir)
+  evaluator = Evaluator(run.dataset, run.config.dataset, reference=reference)
+  scores = evaluate_generator(evaluator, run.generator, run.state.ema, run.config)
+  return {k: v for k, v in scores.items() if isinstance(v, (int, float, str))}
 
 
 def _committed_copy(results_dir: str | None, run_dir: str) -> str | None:
@@ -132,11 +145,20 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
         record = json.load(f)
     else:
       record = run_one(config, run_dir)
-    if copy_dir and done_in != copy_dir:
+      if record is None:
+        print(f"Stopped during {run_dir}: rerun the command to continue the sweep.", flush=True)
+        return rows
+    reference = definition.also_reference
+    scored = reference and reference not in record.get("by_reference", {})
+    if scored:
+      record.setdefault("by_reference", {})[reference] = score_against(run_dir, reference)
+      with open(os.path.join(run_dir, RESULT_FILE), "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2)
+    if copy_dir and (done_in != copy_dir or scored):
       _keep_record(run_dir, copy_dir, config)
     rows.append(report.row(cell, seed, done_in or run_dir, record, _cost(config, cost_cache)))
     curves.append((cell.label, seed, record["curve"]))
-    if results_dir and not done_in:
+    if results_dir and (not done_in or scored):
       tabulate()  # what has finished so far, ready to commit
   if not dry_run:
     tabulate()

@@ -7,7 +7,10 @@ python -m experiments.run --sweep=experiments/sweeps/frontier_mnist.py \
     --results_dir=experiments/results/frontier_mnist
 
 The budget is dcgan_mnist's (3,000 steps at batch 64), so the full-width DCGAN cell is the
-run checked against pytorch/examples, and a shared --runs_dir trains it once.
+run checked against pytorch/examples, and a shared --runs_dir trains it once. Each final
+generator is scored twice: against the 4,500 training images (the check's protocol, and
+the curves) and against the 500 held-out ones no run has seen (the `heldout_*` columns,
+which the plots show; 500 samples each, so these FIDs sit higher).
 """
 
 from experiments.hyper import Cell, Sweep
@@ -29,4 +32,4 @@ def get_sweep() -> Sweep:
                                       ("discriminator", model_section("discriminator", "fire"))))
   return Sweep(title="Generator size on MNIST 32x32 (mnist5k), DCGAN discriminator, "
                      "3,000 steps", config="configs/mnist_dcgan.py", fixed=CHECK_BUDGET,
-               cells=fire + dcgan + [pair])
+               cells=fire + dcgan + [pair], also_reference="heldout", quality="heldout_fid")

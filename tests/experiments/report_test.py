@@ -48,3 +48,24 @@ def test_plots_are_written(tmp_path, quality):
   report.write_all(definition, rows, curves, str(tmp_path))
   for name in report.OUTPUT_FILES:
     assert os.path.getsize(tmp_path / name) > 0, name
+
+
+def test_another_reference_gives_its_own_columns_and_plots(tmp_path):
+  """also_reference: the row gains heldout_* scores; the cost plot shows them (with recall)
+  and the step plot the in-training scores."""
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1),
+                           also_reference="heldout", quality="heldout_fid")
+  record = {"final": {"step": 10, "fid": 10.0, "recall": 0.5}, "train_seconds": 60.0,
+            "by_reference": {"heldout": {"fid": 30.0, "recall": 0.4, "features": "classifier"}}}
+  cost = {"g_params": 1000, "g_flops": 2e6, "d_params": 10, "d_flops": 1e3}
+  rows = [report.row(hyper.Cell("a", ()), s, str(tmp_path / f"run{s}"), record, cost)
+          for s in range(2)]
+  assert rows[0]["heldout_fid"] == 30.0 and "heldout_features" not in rows[0]
+  assert "| a | 2 | 1,000 | 2.0 | 10.0 ± 0.0 | 0.500 ± 0.000 | 30.0 ± 0.0 | 0.400 ± 0.000 |" in (
+      report.markdown_table(definition, rows))
+  for r in rows:
+    os.makedirs(os.path.join(r["run_dir"], "samples"))
+    plt.imsave(os.path.join(r["run_dir"], "samples", "step_10.png"), np.zeros((8, 8)))
+  curves = [("a", s, [{"step": 10, "fid": 10.0}]) for s in range(2)]
+  report.write_all(definition, rows, curves, str(tmp_path))
+  assert plt.imread(tmp_path / "quality_vs_cost.png").shape[0] > 800  # two rows of panels

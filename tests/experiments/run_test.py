@@ -7,9 +7,12 @@ import shutil
 import subprocess
 import sys
 
+from types import SimpleNamespace
+
 import pytest
 
-from tests.helpers import ROOT
+from experiments import run
+from tests.helpers import ROOT, tiny_config
 
 TINY_SWEEP = '''
 from experiments.hyper import Sweep, sweep
@@ -22,9 +25,11 @@ def get_sweep():
                       "generator.base_e": 8, "generator.incr_e": 8, "generator.latent_dim": 8,
                       "generator.stem_channels": 16, "discriminator.base_e": 8,
                       "discriminator.incr_e": 8, "discriminator.stem_channels": 8},
-               cells=sweep("generator.squeeze_ratio", [0.25, 0.5]), seeds=(0, 1))
+               cells=sweep("generator.squeeze_ratio", [0.25, 0.5]), seeds=(0, 1),
+               also_reference="heldout", quality="heldout_fid")
 '''
-SCORES = ("fid", "kid", "precision", "recall", "class_coverage", "g_params", "g_flops")
+SCORES = ("fid", "kid", "precision", "recall", "class_coverage", "g_params", "g_flops",
+          "heldout_fid", "heldout_recall")
 
 
 def _run(*args):
@@ -52,6 +57,7 @@ def test_sweep_writes_tables_resumes_and_reproduces(tmp_path):
       ("squeeze_ratio=0.25", 0), ("squeeze_ratio=0.5", 0),
       ("squeeze_ratio=0.25", 1), ("squeeze_ratio=0.5", 1)]
   assert first[0]["g_params"] < first[1]["g_params"]  # a wider squeeze has more weights
+  assert all(r["heldout_fid"] != r["fid"] for r in first)  # another reference set
   table = (results_dir / "results.md").read_text()
   assert "| squeeze_ratio=0.25 | 2 |" in table and "±" in table
   assert "-m experiments.run" in (results_dir / "COMMAND").read_text()
@@ -83,3 +89,12 @@ def test_a_missing_sweep_file_exits_2_with_one_line(tmp_path):
   code, _, err = _run(f"--sweep={tmp_path / 'nope.py'}", f"--workdir={tmp_path / 'out'}")
   assert code == 2
   assert err.strip().splitlines()[-1].startswith("error: sweep")
+
+
+def test_a_run_stopped_by_a_signal_is_not_recorded_as_finished(tmp_path, monkeypatch):
+  """SIGTERM ends train_and_evaluate early with a checkpoint: the sweep stops there, and
+  the rerun resumes the run instead of scoring its unfinished generator as final."""
+  monkeypatch.setattr(run.train, "train_and_evaluate",
+                      lambda config, run_dir: SimpleNamespace(step=config.num_train_steps - 1))
+  assert run.run_one(tiny_config(), str(tmp_path)) is None
+  assert not os.path.exists(tmp_path / run.RESULT_FILE)
