@@ -104,11 +104,6 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
       _fail(str(error), BAD_INPUT)
     except TrainingDiverged as error:
       _fail(str(error), DIVERGED)
-    except (_Stopped, KeyboardInterrupt) as stop:
-      name = str(stop) if isinstance(stop, _Stopped) else "SIGINT"
-      print(f"Stopped by {name} before this command finished; what it had saved is kept. "
-            "Rerun it to go on.", file=sys.stderr, flush=True)
-      sys.exit(0)
     except Exception as error:  # pylint: disable=broad-except
       if not is_out_of_space(error):
         raise
@@ -122,4 +117,10 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
     print(f"Stopped by {squeezegan_jax.STOPPED_WHILE_STARTING[0]} while starting; nothing was "
           "saved.", file=sys.stderr, flush=True)
     sys.exit(0)
-  app.run(guarded, flags_parser=_parse_flags)
+  try:
+    app.run(guarded, flags_parser=_parse_flags)
+  except (_Stopped, KeyboardInterrupt) as stop:  # while parsing flags, loading, compiling
+    name = str(stop) if isinstance(stop, _Stopped) else "SIGINT"
+    print(f"Stopped by {name} before this command finished; what it had saved is kept. "
+          "Rerun it to go on.", file=sys.stderr, flush=True)
+    sys.exit(0)

@@ -173,3 +173,14 @@ def test_a_signal_while_the_command_starts_ends_it_with_a_line_and_exit_0(sig, d
   out, err = process.communicate(timeout=300)
   assert process.returncode == 0, err[-2000:]
   assert f"Stopped by {sig.name}" in out + err and "Traceback" not in err
+
+
+def test_a_sigterm_while_the_config_loads_ends_with_a_line_and_exit_0(tmp_path):
+  config = tmp_path / "slow_config.py"
+  config.write_text("import os, signal, time\n"
+                    "def get_config():\n"
+                    "  os.kill(os.getpid(), signal.SIGTERM)\n"
+                    "  time.sleep(30)\n")
+  result = run_cli("squeezegan_jax.main", f"--config={config}", f"--workdir={tmp_path / 'run'}")
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert "Stopped by SIGTERM" in result.stderr and "Traceback" not in result.stderr
