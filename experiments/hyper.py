@@ -20,7 +20,8 @@ from typing import Any, Sequence
 import ml_collections
 
 from squeezegan_jax import config_lib
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.data import datasets
+from squeezegan_jax.errors import ConfigError, check_choice
 
 # What every digits sweep trains: half the default's 3,000 steps, so that a sweep of a few
 # cells x 3 seeds runs on a laptop CPU; scores every 500 steps for curves.
@@ -67,7 +68,8 @@ def sweep(field: str, values: Sequence[Any], labels: Sequence[str] | None = None
 
 def product(*axes: Sequence[Cell]) -> list[Cell]:
   """Every combination of the axes' cells (the first axis varies slowest)."""
-  return [Cell(", ".join(c.label for c in combo), sum((c.overrides for c in combo), ()))
+  return [Cell(", ".join(c.label for c in combo), sum((c.overrides for c in combo), ()),
+               ", ".join(c.family for c in combo if c.family))
           for combo in itertools.product(*axes)]
 
 
@@ -117,6 +119,8 @@ def apply_overrides(config: ml_collections.ConfigDict,
 def run_configs(definition: Sweep) -> list[tuple[Cell, int, ml_collections.ConfigDict]]:
   """(cell, seed, validated config) of every run of the sweep, seed by seed: a sweep cut
   short has every cell at its first seeds rather than the first cells at all of them."""
+  if definition.also_reference:
+    check_choice("also_reference", definition.also_reference, datasets.REFERENCE_SPLITS)
   base = apply_overrides(load_config(definition.config), tuple(definition.fixed.items()))
   runs = []
   for seed in definition.seeds:

@@ -86,10 +86,12 @@ def _recall_of(quality: str) -> str:
 def plot_quality_vs_cost(definition, rows: Sequence[dict], path: str) -> None:
   """Each cell's mean quality (error bar: std over seeds) against G params and G FLOPs, with
   a line through each family's cells; a second row for recall where the runs have it."""
-  scores = [definition.quality]
-  if definition.quality != _recall_of(definition.quality) and all(
-      _recall_of(definition.quality) in r for r in rows):
-    scores.append(_recall_of(definition.quality))
+  quality = definition.quality
+  if not all(quality in r for r in rows):  # a record without the other reference's scores
+    quality = quality.removeprefix(f"{definition.also_reference}_")
+  scores = [quality]
+  if quality != _recall_of(quality) and all(_recall_of(quality) in r for r in rows):
+    scores.append(_recall_of(quality))
   fig, axes = plt.subplots(len(scores), 2, figsize=(11, 4.2 * len(scores)), squeeze=False)
   for score, score_axes in zip(scores, axes):
     for ax, (cost, name) in zip(score_axes, (("g_params", "generator parameters"),

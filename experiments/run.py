@@ -16,7 +16,6 @@ each run's result is kept there: a fresh clone continues the sweep instead of re
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import jax
 from absl import flags
 
 from experiments import hyper, report
-from squeezegan_jax import cli, evaluate, summary, train
+from squeezegan_jax import cli, evaluate, files, summary, train
 from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator
 from squeezegan_jax.run_loading import load_run
 
@@ -81,10 +80,19 @@ def run_one(config, run_dir: str) -> dict | None:
     final = {"step": config.num_train_steps,
              **{k: v for k, v in scores.items() if isinstance(v, (int, float))}}
     curve.append(final)
-  record = {"final": final, "curve": curve, "train_seconds": seconds}
-  with open(os.path.join(run_dir, RESULT_FILE), "w", encoding="utf-8") as f:
-    json.dump(record, f, indent=2)
+  record = {"final": final, "curve": curve, "train_seconds": seconds, "code": code_version()}
+  files.write_json(os.path.join(run_dir, RESULT_FILE), record)
   return record
+
+
+def code_version() -> str:
+  """The git commit of the code (with -dirty for uncommitted changes) and JAX's version."""
+  try:
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"
+  except OSError:  # no git on this machine
+    commit = "unknown"
+  return f"git {commit}; JAX {jax.__version__}"
 
 
 def score_against(run_dir: str, reference: str) -> dict:
@@ -104,9 +112,9 @@ def _keep_record(run_dir: str, copy_dir: str, config) -> None:
   """Copies a finished run's result.json and final sample grid where they get committed."""
   samples = os.path.join("samples", f"step_{config.num_train_steps}.png")
   os.makedirs(os.path.join(copy_dir, "samples"), exist_ok=True)
-  shutil.copy(os.path.join(run_dir, RESULT_FILE), os.path.join(copy_dir, RESULT_FILE))
   if os.path.exists(os.path.join(run_dir, samples)):
-    shutil.copy(os.path.join(run_dir, samples), os.path.join(copy_dir, samples))
+    files.copy_atomically(os.path.join(run_dir, samples), os.path.join(copy_dir, samples))
+  files.copy_atomically(os.path.join(run_dir, RESULT_FILE), os.path.join(copy_dir, RESULT_FILE))
 
 
 def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
@@ -122,6 +130,8 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
   runs = hyper.run_configs(definition)
   runs_dir = runs_dir or os.path.join(workdir, "runs")
   train.prepare_workdir(workdir)
+  if results_dir:  # refused now, not after the first run has trained
+    files.check_writable_directory(results_dir, "results_dir")
   rows, curves, cost_cache = [], [], {}
 
   def tabulate() -> None:
@@ -150,10 +160,13 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
         return rows
     reference = definition.also_reference
     scored = reference and reference not in record.get("by_reference", {})
-    if scored:
+    if scored and not os.path.isdir(os.path.join(run_dir, "checkpoints")):
+      print(f"warning: {reference} scores of {run_dir} need its checkpoint, which is not on "
+            "this machine; retrain it (delete its committed record) to add them", flush=True)
+      scored = False
+    elif scored:
       record.setdefault("by_reference", {})[reference] = score_against(run_dir, reference)
-      with open(os.path.join(run_dir, RESULT_FILE), "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=2)
+      files.write_json(os.path.join(run_dir, RESULT_FILE), record)
     if copy_dir and (done_in != copy_dir or scored):
       _keep_record(run_dir, copy_dir, config)
     rows.append(report.row(cell, seed, done_in or run_dir, record, _cost(config, cost_cache)))
@@ -169,15 +182,10 @@ def copy_results(workdir: str, results_dir: str, command: str) -> None:
   """The sweep's tables and plots, plus the command that made them, into results_dir."""
   os.makedirs(results_dir, exist_ok=True)
   for name in report.OUTPUT_FILES:
-    shutil.copy(os.path.join(workdir, name), os.path.join(results_dir, name))
-  try:
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, check=False).stdout.strip() or "unknown"
-  except OSError:  # no git on this machine
-    commit = "unknown"
-  with open(os.path.join(results_dir, "COMMAND"), "w", encoding="utf-8") as f:
-    f.write(f"{command}\n# code: git {commit}; {len(jax.devices())} {jax.default_backend()} "
-            f"device(s), JAX {jax.__version__}\n")
+    files.copy_atomically(os.path.join(workdir, name), os.path.join(results_dir, name))
+  files.write_atomically(os.path.join(results_dir, "COMMAND"), (
+      f"{command}\n# code: {code_version()}; {len(jax.devices())} {jax.default_backend()} "
+      "device(s)\n").encode())
 
 
 def main(argv: list[str]) -> None:

@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import shutil
+import time
 from typing import Any, Callable
 
 import jax
@@ -23,8 +24,9 @@ from squeezegan_jax.errors import (ConfigError, OutOfSpace, describe, is_out_of_
 
 # Room a save needs beyond the state's bytes: orbax's metadata, the config JSON.
 SAVE_SLACK_BYTES = 2**20
-# How often a reader lists again when the steps change under it.
+# How many times a reader lists the steps when they change under it, and the pause between.
 LISTING_ATTEMPTS = 20
+LISTING_PAUSE_S = 0.05
 
 
 class Checkpoints:
@@ -46,6 +48,7 @@ class Checkpoints:
     for _ in range(LISTING_ATTEMPTS - 1 if self.read_only else 0):
       with contextlib.suppress(FileNotFoundError), quiet_orbax():
         return list_fn()
+      time.sleep(LISTING_PAUSE_S)
     with quiet_orbax():
       return list_fn()
 

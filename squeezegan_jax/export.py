@@ -2,16 +2,18 @@
 [--score] [--num_samples=N]
 
 Ships a trained run's EMA generator as one file that runs without this project:
-DIR/generator.jax_export is a serialized `jax.export` program (StableHLO) from latents
-(batch, latent_dim) float32 to samples in [-1, 1], for any batch size; DIR/manifest.json
+DIR/generator.jax_export is a serialized `jax.export` program (StableHLO) from float32
+latents (batch, latent_dim) to samples in [-1, 1], for any batch size; DIR/manifest.json
 says what goes in and comes out and which checkpoint it is. The BatchNorm statistics are
-the ones evaluation uses (config.sampling_stats: standing by default), baked in as
-constants. --quantize=int8 stores every kernel as int8 with per-output-channel scales and
-dequantizes inside the program. DIR/report.json measures what the export costs: file
-size, the largest difference from the live model on fixed latents, CPU latency per image
-and the change in the project's scores (same latents, same reference).
-"""
+the ones evaluation uses (config.sampling_stats): standing or running ones are baked in as
+constants; "batch" normalizes each call by its own batch, as the manifest says.
+--quantize=int8 stores every kernel as int8 with per-output-channel scales and dequantizes
+inside the program. DIR/report.json measures what the export costs: file size, the
+largest difference from the live model on fixed latents, CPU latency per image and the
+change in the project's scores (same latents, same reference). Each file is written
+under a temporary name and renamed, the manifest last."""
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -26,9 +28,10 @@ import numpy as np
 from absl import flags
 from jax import export as jax_export
 
-from squeezegan_jax import cli, config_lib, quantization, sampling
-from squeezegan_jax.errors import ConfigError
+from squeezegan_jax import cli, config_lib, files, quantization, sampling
+from squeezegan_jax.errors import describe
 from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator, generate
+from squeezegan_jax.ops import fast_conv
 from squeezegan_jax.run_loading import Run, load_run
 from squeezegan_jax.state import EVAL_STREAM, STANDING_STREAM, stream_key
 
@@ -68,18 +71,21 @@ def sampling_function(run: Run, quantize: str) -> tuple[Callable[[jax.Array], ja
 
 
 def lower(function: Callable[[jax.Array], jax.Array],
-          latent_dim: int) -> tuple[jax_export.Exported, list[str]]:
-  """The batch-polymorphic exported program and the platforms it was lowered for."""
+          latent_dim: int) -> tuple[jax_export.Exported, dict[str, str]]:
+  """The batch-polymorphic exported program, and the platforms of PLATFORMS it could not
+  be lowered for, with why. XLA's own convolutions are traced, not the formulations this
+  project picks for the machine it runs on, so every platform compiles its own."""
   (batch,) = jax_export.symbolic_shape("batch")
   z = jax.ShapeDtypeStruct((batch, latent_dim), np.float32)
-  platforms = list(PLATFORMS)
-  while True:
-    try:
-      return jax_export.export(jax.jit(function), platforms=platforms)(z), platforms
-    except Exception:  # pylint: disable=broad-except
-      if len(platforms) == 1:
-        raise
-      platforms = platforms[:-1]  # this jaxlib cannot lower for the last one
+  platforms, dropped = list(PLATFORMS), {}
+  with fast_conv.xla_convolutions():
+    while True:
+      try:
+        return jax_export.export(jax.jit(function), platforms=platforms)(z), dropped
+      except Exception as error:  # pylint: disable=broad-except
+        if len(platforms) == 1:
+          raise
+        dropped[platforms.pop()] = describe(error)  # this jaxlib cannot lower for it
 
 
 def checkpoint_identity(run: Run, workdir: str) -> dict[str, Any]:
@@ -91,7 +97,9 @@ def checkpoint_identity(run: Run, workdir: str) -> dict[str, Any]:
           "ema_sha256": digest.hexdigest()}
 
 
-def manifest(run: Run, workdir: str, quantize: str, platforms: list[str]) -> dict[str, Any]:
+def manifest(run: Run, workdir: str, quantize: str,
+             exported: jax_export.Exported, dropped: dict[str, str]) -> dict[str, Any]:
+  stats = run.config.sampling_stats
   return {"file": EXPORT_FILE, "format": "jax.export (StableHLO), jax " + jax.__version__,
           "input": {"name": "z", "dtype": "float32", "shape": ["batch", run.generator.latent_dim],
                     "distribution": "standard normal"},
@@ -99,35 +107,17 @@ def manifest(run: Run, workdir: str, quantize: str, platforms: list[str]) -> dic
                      "range": [-1.0, 1.0] if len(run.dataset.shape) == 3 else None,
                      "layout": "NHWC" if len(run.dataset.shape) == 3 else "points"},
           "latent_dim": run.generator.latent_dim, "num_classes": None,
-          "quantize": quantize, "sampling_stats": run.config.sampling_stats,
-          "platforms": platforms, "step": run.step,
+          "quantize": quantize, "sampling_stats": stats,
+          # "batch": BatchNorm normalizes each call by its own batch, as training did.
+          "depends_on_batch": stats == "batch",
+          "platforms": list(exported.platforms), "platforms_not_lowered": dropped,
+          "step": run.step,
           "checkpoint": checkpoint_identity(run, workdir),
           "config": json.loads(config_lib.config_to_json(run.config))}
 
 
-def prepare_out(out: str) -> None:
-  """Creates `out` and proves it writable before any work is done."""
-  try:
-    os.makedirs(out, exist_ok=True)
-    probe = os.path.join(out, f".write_test.{os.getpid()}")
-    with open(probe, "w", encoding="utf-8"):
-      pass
-    os.remove(probe)
-  except OSError as error:
-    raise ConfigError("out", out, "a directory this user can write",
-                      error.strerror or str(error)) from None
-
-
-def write_atomically(path: str, data: bytes) -> None:
-  """Writes to a temporary name beside `path`, then renames: never a half-written file."""
-  temporary = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}")
-  with open(temporary, "wb") as f:
-    f.write(data)
-  os.replace(temporary, path)
-
-
 def _median_seconds(call: Callable[[], Any], repeats: int) -> float:
-  call()  # compiles
+  jax.block_until_ready(call())  # compiles
   times = []
   for _ in range(repeats):
     start = time.perf_counter()
@@ -143,15 +133,16 @@ def measure(exported: jax_export.Exported, live: Callable[[jax.Array], jax.Array
   latent_dim = run.generator.latent_dim
   z = jax.random.normal(jax.random.PRNGKey(0), (DIFFERENCE_LATENTS, latent_dim))
   difference = float(np.max(np.abs(np.asarray(exported.call(z)) - np.asarray(live(z)))))
-  report = {"file_mb": file_bytes / 2**20,
+  report = {"file_mb": file_bytes / 1e6,
             "params": int(sum(np.size(x) for x in jax.tree.leaves(run.state.ema["params"]))),
             "stored_weight_mb": sum(np.asarray(x).nbytes for x in jax.tree.leaves(stored))
-                                / 2**20,
+                                / 1e6,
             "max_abs_difference": difference, "difference_latents": DIFFERENCE_LATENTS}
-  for batch in LATENCY_BATCHES:
-    zb = jax.random.normal(jax.random.PRNGKey(1), (batch, latent_dim))
-    seconds = _median_seconds(lambda: exported.call(zb), 20 if batch == 1 else 5)
-    report[f"cpu_ms_per_image_batch{batch}"] = 1000 * seconds / batch
+  with jax.default_device(jax.devices("cpu")[0]):  # the CPU's latency on any machine
+    for batch in LATENCY_BATCHES:
+      zb = jax.random.normal(jax.random.PRNGKey(1), (batch, latent_dim))
+      seconds = _median_seconds(lambda: exported.call(zb), 20 if batch == 1 else 5)
+      report[f"cpu_ms_per_image_batch{batch}"] = 1000 * seconds / batch
   if score:
     evaluator = Evaluator(run.dataset, run.config.dataset, reference=run.config.eval_reference)
     live_scores = evaluate_generator(evaluator, run.generator, run.state.ema, run.config,
@@ -174,17 +165,21 @@ def export_run(workdir: str, out: str, quantize: str = "none", step: int | None 
                score: bool = True, num_samples: int = 0) -> dict[str, Any]:
   """Exports the run's EMA generator into `out`; returns the report it wrote there."""
   quantization.check_quantize(quantize)
-  prepare_out(out)
   run = load_run(workdir, step)
+  files.check_writable_directory(out, "out")
   function, live, stored = sampling_function(run, quantize)
-  exported, platforms = lower(function, run.generator.latent_dim)
+  exported, dropped = lower(function, run.generator.latent_dim)
   serialized = bytes(exported.serialize())
   report = measure(exported, live, run, stored, len(serialized), score, num_samples)
   report["quantize"] = quantize
-  write_atomically(os.path.join(out, EXPORT_FILE), serialized)
-  write_atomically(os.path.join(out, REPORT_FILE), json.dumps(report, indent=2).encode())
-  write_atomically(os.path.join(out, MANIFEST_FILE),
-                   json.dumps(manifest(run, workdir, quantize, platforms), indent=2).encode())
+  # The manifest goes first and comes back last: a directory holding one describes the
+  # program and report beside it, never those of an earlier export.
+  with contextlib.suppress(FileNotFoundError):
+    os.remove(os.path.join(out, MANIFEST_FILE))
+  files.write_atomically(os.path.join(out, EXPORT_FILE), serialized)
+  files.write_json(os.path.join(out, REPORT_FILE), report)
+  files.write_json(os.path.join(out, MANIFEST_FILE),
+                   manifest(run, workdir, quantize, exported, dropped))
   return report
 
 

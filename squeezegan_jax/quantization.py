@@ -7,7 +7,7 @@ last one for flax's Conv and Dense, the second to last for this project's ConvTr
 (PyTorch's layout), found by running the model abstractly and noting its modules.
 """
 
-from typing import Any
+from typing import Any, Mapping
 
 import flax.linen as nn
 import jax
@@ -68,8 +68,8 @@ def quantize_params(params: Any, axes: dict[tuple, int]) -> Any:
 def dequantize_params(params: Any) -> Any:
   """The float32 params that quantize_params' output stands for (traceable: run inside
   the exported program, so the file keeps the int8 values)."""
-  if isinstance(params, dict) and set(params) == {"int8", "scale"}:
+  if isinstance(params, Mapping) and set(params) == {"int8", "scale"}:
     return jnp.asarray(params["int8"]).astype(jnp.float32) * params["scale"]
-  if isinstance(params, dict):
+  if isinstance(params, Mapping):
     return {k: dequantize_params(v) for k, v in params.items()}
   return params

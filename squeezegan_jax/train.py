@@ -5,7 +5,6 @@ import contextlib
 import functools
 import os
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -14,7 +13,7 @@ import ml_collections
 import numpy as np
 
 from squeezegan_jax import checkpoints as checkpoints_lib
-from squeezegan_jax import config_lib, images, sampling, sharding, steps
+from squeezegan_jax import config_lib, files, images, sampling, sharding, steps
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, TrainingDiverged, describe, log_detail
 from squeezegan_jax.evaluation.evaluator import Evaluator, check_features, evaluate_generator
@@ -91,14 +90,7 @@ class _Progress:
 def prepare_workdir(workdir: str) -> None:
   """Creates the workdir and proves it (and its checkpoint directory) usable before any
   compute is spent."""
-  try:
-    os.makedirs(workdir, exist_ok=True)
-    # A probe of its own: every process of a multi-host run proves the same workdir.
-    with tempfile.NamedTemporaryFile(dir=workdir, prefix=".write_test."):
-      pass
-  except OSError as error:
-    raise ConfigError("workdir", workdir, "a directory this user can write",
-                      error.strerror or str(error)) from None
+  files.check_writable_directory(workdir, "workdir")
   checkpoints = os.path.join(workdir, "checkpoints")
   if os.path.lexists(checkpoints) and not os.path.isdir(checkpoints):
     raise ConfigError("workdir", workdir, "a workdir whose `checkpoints` is a directory",

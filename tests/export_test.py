@@ -95,3 +95,31 @@ def test_a_failure_while_measuring_leaves_no_file(workdir, tmp_path, monkeypatch
   with pytest.raises(RuntimeError):
     export.export_run(workdir, str(tmp_path / "out"), score=False)
   assert os.listdir(tmp_path / "out") == []
+
+
+def test_a_failure_between_the_files_leaves_no_manifest_of_another_export(workdir, tmp_path,
+                                                                          monkeypatch):
+  out = str(tmp_path / "out")
+  export.export_run(workdir, out, score=False)
+  writes = []
+
+  def failing_second_write(path, value):
+    writes.append(path)
+    raise OSError(28, "No space left on device")
+  monkeypatch.setattr(export.files, "write_json", failing_second_write)
+  with pytest.raises(OSError):
+    export.export_run(workdir, out, "int8", score=False)
+  assert writes and not os.path.exists(os.path.join(out, export.MANIFEST_FILE))
+  assert sorted(os.listdir(out)) == [export.EXPORT_FILE, export.REPORT_FILE]  # no temporaries
+
+
+def test_a_transposed_conv_generator_exports_in_int8_and_batch_statistics_are_declared(
+    tmp_path):
+  workdir = str(tmp_path / "dcgan")
+  train.train_and_evaluate(tiny_config("dcgan", "dcgan", num_train_steps=2,
+                                       sampling_stats="batch"), workdir)
+  out = str(tmp_path / "int8")
+  report = export.export_run(workdir, out, "int8", score=False)
+  assert 0 < report["max_abs_difference"] < 0.2
+  manifest = json.loads((tmp_path / "int8" / "manifest.json").read_text())
+  assert manifest["depends_on_batch"] and manifest["sampling_stats"] == "batch"

@@ -60,9 +60,9 @@ def main(argv: list[str]) -> None:
   if not specs:
     raise ConfigError("run", None, "at least one --run=LABEL=WORKDIR (or --unscored_run)")
   rows = []
-  for spec, scored in specs:
+  for number, (spec, scored) in enumerate(specs):
     label, workdir = _label_and_workdir(spec)
-    name = os.path.basename(os.path.normpath(workdir))
+    name = f"{number}_{os.path.basename(os.path.normpath(workdir))}"  # two may share a name
     rows.append((label, {mode: export.export_run(workdir, os.path.join(FLAGS.out, name, mode),
                                                  mode, score=scored,
                                                  num_samples=FLAGS.num_samples)

@@ -14,6 +14,7 @@ from torch import nn
 
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models import registry
+from squeezegan_jax.models.fire import scaled
 from squeezegan_jax.models.layers import resolution_stages
 
 
@@ -46,7 +47,7 @@ class FireGenerator(nn.Module):
   def __init__(self, f: dict, shape: Sequence[int]):
     super().__init__()
     widths = registry.build("generator", f, shape).block_widths()
-    self.stem = f["stem_channels"]
+    self.stem = scaled(f["stem_channels"], f["width_multiplier"])
     self.project = nn.Linear(f["latent_dim"], 16 * self.stem, bias=f["norm"] == "none")
     head = [nn.BatchNorm2d(self.stem)] if f["norm"] == "batch" else []
     self.head = nn.Sequential(*head, _act(f["activation"]))
@@ -66,8 +67,8 @@ class FireDiscriminator(nn.Module):
   def __init__(self, f: dict, shape: Sequence[int]):
     super().__init__()
     widths = registry.build("discriminator", f, shape).block_widths()
-    layers = _conv_norm_act(shape[-1], f["stem_channels"], 4, 2, 1, "none", f["activation"])
-    c_in = f["stem_channels"]
+    c_in = scaled(f["stem_channels"], f["width_multiplier"])
+    layers = _conv_norm_act(shape[-1], c_in, 4, 2, 1, "none", f["activation"])
     for w in widths:
       layers += [Fire(c_in, w, f["norm"], f["activation"]), nn.AvgPool2d(2)]
       c_in = w[1] + w[2]

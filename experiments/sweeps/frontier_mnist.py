@@ -32,4 +32,4 @@ def get_sweep() -> Sweep:
                                       ("discriminator", model_section("discriminator", "fire"))))
   return Sweep(title="Generator size on MNIST 32x32 (mnist5k), DCGAN discriminator, "
                      "3,000 steps", config="configs/mnist_dcgan.py", fixed=CHECK_BUDGET,
-               cells=fire + dcgan + [pair], also_reference="heldout", quality="heldout_fid")
+               cells=dcgan + fire + [pair], also_reference="heldout", quality="heldout_fid")

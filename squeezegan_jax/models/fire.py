@@ -87,6 +87,10 @@ def block_widths(model: Any, num_blocks: int) -> list[FireWidths]:
                              model.squeeze_ratio, model.pct3x3)
   if multiplier == 1:
     return widths
+  narrowest = min(w.out_channels for w in widths)
+  if narrowest * multiplier < 2:
+    raise ConfigError("width_multiplier", multiplier, f"at least {2 / narrowest:g}",
+                      "a Fire block needs two expand filters (one 1x1, one 3x3)")
   # The rule again at the scaled expand widths, so the squeeze ratio and 3x3 share hold.
   return [squeezenet_widths(1, scaled(w.out_channels, multiplier), 0, 1, model.squeeze_ratio,
                             model.pct3x3)[0] for w in widths]

@@ -16,9 +16,11 @@ zero-padded to one (channel_aligned_conv). SQUEEZEGAN_PLAIN_CONV=1 turns all of 
 (plain_convolutions); docs/cpu_formulations.md has the measurements behind each choice.
 """
 
+import contextlib
+import contextvars
 import functools
 import os
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import flax.linen as nn
 import jax
@@ -51,10 +53,25 @@ GPU_CHANNEL_BYTES = 16
 PLAIN_ENV = "SQUEEZEGAN_PLAIN_CONV"
 
 
+_XLA_CONVOLUTIONS = contextvars.ContextVar("xla_convolutions", default=False)
+
+
 def plain_convolutions() -> bool:
-  """Whether SQUEEZEGAN_PLAIN_CONV=1 asks for XLA's own convolutions and gradients everywhere
-  (plain nn.Conv and lax.conv_transpose behaviour), to debug or compare a formulation."""
-  return os.environ.get(PLAIN_ENV, "0") not in ("", "0")
+  """Whether SQUEEZEGAN_PLAIN_CONV=1 (or an xla_convolutions block) asks for XLA's own
+  convolutions and gradients everywhere (plain nn.Conv and lax.conv_transpose behaviour),
+  to debug or compare a formulation."""
+  return _XLA_CONVOLUTIONS.get() or os.environ.get(PLAIN_ENV, "0") not in ("", "0")
+
+
+@contextlib.contextmanager
+def xla_convolutions() -> Iterator[None]:
+  """Traces XLA's own convolutions inside the block: a program lowered for several
+  platforms then holds no formulation chosen for the one that traced it."""
+  token = _XLA_CONVOLUTIONS.set(True)
+  try:
+    yield
+  finally:
+    _XLA_CONVOLUTIONS.reset(token)
 
 
 def plain_conv(x: jax.Array, kernel: jax.Array, strides: Sequence[int],

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from experiments import run
+from squeezegan_jax.errors import ConfigError
 from tests.helpers import ROOT, tiny_config
 
 TINY_SWEEP = '''
@@ -98,3 +99,75 @@ def test_a_run_stopped_by_a_signal_is_not_recorded_as_finished(tmp_path, monkeyp
                       lambda config, run_dir: SimpleNamespace(step=config.num_train_steps - 1))
   assert run.run_one(tiny_config(), str(tmp_path)) is None
   assert not os.path.exists(tmp_path / run.RESULT_FILE)
+
+
+def _fake_record(config):
+  return {"final": {"step": config.num_train_steps, "fid": 10.0 + config.seed,
+                    "recall": 0.5}, "curve": [], "train_seconds": 1.0}
+
+
+def _fast_sweep(tmp_path, monkeypatch, stop_at=None):
+  """The tiny sweep with training and costing replaced: run_one writes a record at once."""
+  sweep_file = tmp_path / "tiny.py"
+  sweep_file.write_text(TINY_SWEEP)
+  trained = []
+
+  def fake_run_one(config, run_dir):
+    trained.append(run_dir)
+    if len(trained) == stop_at:
+      return None
+    os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+    record = _fake_record(config)
+    run.files.write_json(os.path.join(run_dir, run.RESULT_FILE), record)
+    return record
+  monkeypatch.setattr(run, "run_one", fake_run_one)
+  monkeypatch.setattr(run, "_cost", lambda config, cache: {"g_params": 1, "g_flops": 1.0,
+                                                           "d_params": 1, "d_flops": 1.0})
+  monkeypatch.setattr(run, "score_against", lambda run_dir, reference: {"fid": 20.0,
+                                                                        "recall": 0.4})
+  monkeypatch.setattr(run.report, "plot_samples",  # the fake runs drew no samples
+                      lambda definition, rows, path: open(path, "wb").close())
+  return str(sweep_file), trained
+
+
+def test_a_sweep_stopped_during_a_run_records_only_the_finished_ones(tmp_path, monkeypatch):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch, stop_at=2)
+  rows = run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(tmp_path / "kept"))
+  assert len(trained) == 2 and len(rows) == 1
+  assert len(os.listdir(tmp_path / "kept" / run.RECORDS_DIR)) == 1
+  assert "heldout_fid" in rows[0]
+
+
+def test_a_committed_record_without_its_run_is_reused_even_if_unscored(tmp_path, monkeypatch,
+                                                                        capsys):
+  """A fresh clone's record that predates also_reference: kept as it is, with a line."""
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  kept = tmp_path / "kept"
+  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  for record_dir in (kept / run.RECORDS_DIR).iterdir():
+    record = json.loads((record_dir / run.RESULT_FILE).read_text())
+    del record["by_reference"]
+    (record_dir / run.RESULT_FILE).write_text(json.dumps(record))
+  trained.clear()
+  capsys.readouterr()
+  rows = run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
+  assert not trained and len(rows) == 4 and "heldout_fid" not in rows[0]
+  assert capsys.readouterr().out.count("need its checkpoint, which is not on this machine") == 4
+
+
+def test_an_unwritable_results_dir_is_refused_before_any_training(tmp_path, monkeypatch):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  (tmp_path / "file").write_text("")
+  with pytest.raises(ConfigError, match="results_dir"):
+    run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(tmp_path / "file" / "x"))
+  assert not trained
+
+
+def test_committed_records_are_not_ignored_by_git():
+  """The records under --results_dir are what a fresh clone continues from."""
+  path = os.path.join("experiments", "results", "any_sweep", run.RECORDS_DIR, "0123abcd",
+                      run.RESULT_FILE)
+  result = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
+  if result.returncode == 128:
+    pytest.skip("not a git checkout")
+  assert result.returncode == 1, f"{path} is ignored by .gitignore"

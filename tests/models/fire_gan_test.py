@@ -75,7 +75,7 @@ def test_the_width_multiplier_scales_the_generator_stem_and_parameters():
   assert 0.4 * params_1 < params_half < 0.6 * params_1
 
 
-@pytest.mark.parametrize("multiplier", [0, -1.0, float("inf"), "2"])
+@pytest.mark.parametrize("multiplier", [0, -1.0, float("inf"), "2", 0.005])
 def test_a_width_multiplier_that_is_not_a_positive_number_is_refused(multiplier):
   with pytest.raises(ConfigError, match="width_multiplier"):
     build_generator({"name": "fire", "width_multiplier": multiplier}, (32, 32, 1)).validate()

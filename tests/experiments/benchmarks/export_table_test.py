@@ -32,4 +32,4 @@ def test_the_command_exports_a_run_both_ways(tmp_path):
   assert "| tiny= |" in result.stdout  # the label is everything before the last '='
   rows = json.loads((tmp_path / "exports" / "table.json").read_text())
   assert [mode for mode in rows[0][1]] == ["none", "int8"]
-  assert (tmp_path / "exports" / "run" / "int8" / "generator.jax_export").exists()
+  assert (tmp_path / "exports" / "0_run" / "int8" / "generator.jax_export").exists()

@@ -1,0 +1,37 @@
+"""Making the Fire generator competitive: design levers of the Fire G at no more than 25% of
+the full-width DCGAN generator's parameters (266,720 of 1,066,880 at 32x32x1), on the MNIST
+frontier's instrument (mnist5k, the pytorch/examples DCGAN discriminator, 3,000 steps).
+
+python -m experiments.run --sweep=experiments/sweeps/fire_design_mnist.py \
+    --workdir=runs/fire_design_mnist --runs_dir=runs/dcgan_mnist/runs \
+    --results_dir=experiments/results/fire_design_mnist
+
+The shipped Fire G sends its 4x4x128 stem through a 20-channel squeeze and ends in 16 + 16
+expand filters over a 4-channel squeeze at 32x32; the cells widen the squeezes, move
+parameters from the dense stem into the blocks, and slow the discriminator.
+"""
+
+from experiments.hyper import Cell, Sweep
+from experiments.sweeps.dcgan_mnist import CHECK_BUDGET
+
+from squeezegan_jax.config_lib import model_section
+
+WIDE_BLOCKS = {"stem_channels": 64, "base_e": 64, "incr_e": 64}  # 145,441 parameters
+
+
+def _fire(label: str, extra: tuple = (), **fields) -> Cell:
+  return Cell(label, (("generator", model_section("generator", "fire", **fields)),) + extra)
+
+
+def get_sweep() -> Sweep:
+  return Sweep(
+      title="Fire G design on MNIST 32x32 (mnist5k), DCGAN discriminator, 3,000 steps",
+      config="configs/mnist_dcgan.py", fixed=CHECK_BUDGET,
+      cells=[_fire("shipped (233,257)"),
+             _fire("SR 0.25 (260,593)", squeeze_ratio=0.25),
+             _fire("wide blocks, stem 64 (145,441)", **WIDE_BLOCKS),
+             _fire("wide blocks, SR 0.375 (228,577)", squeeze_ratio=0.375, **WIDE_BLOCKS),
+             _fire("shipped, D lr 1e-4", (("optimizer.d_learning_rate", 1e-4),)),
+             _fire("wide blocks SR 0.375, bilinear", squeeze_ratio=0.375, upsample="bilinear",
+                   **WIDE_BLOCKS)],
+      also_reference="heldout", quality="heldout_fid")
