@@ -1,5 +1,5 @@
 """python -m squeezegan_jax.export --workdir=W --out=DIR [--quantize=none|int8] [--step=S]
-[--score] [--num_samples=N]
+[--platforms=cpu,cuda] [--score] [--num_samples=N]
 
 Ships a trained run's EMA generator as one file that runs without this project:
 DIR/generator.jax_export is a serialized `jax.export` program (StableHLO) from float32
@@ -29,17 +29,19 @@ from absl import flags
 from jax import export as jax_export
 
 from squeezegan_jax import cli, config_lib, files, quantization, sampling
-from squeezegan_jax.errors import describe
+from squeezegan_jax.errors import ConfigError, describe
 from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator, generate
-from squeezegan_jax.ops import fast_conv
+from squeezegan_jax.ops import compilation, fast_conv
 from squeezegan_jax.run_loading import Run, load_run
 from squeezegan_jax.state import EVAL_STREAM, STANDING_STREAM, stream_key
 
 EXPORT_FILE = "generator.jax_export"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.json"
-# Platforms the program is lowered for; those the installed jaxlib cannot lower are dropped.
+# Platforms the program is lowered for by default (those the installed jaxlib cannot lower
+# are dropped), and the backend whose convolution formulations each one gets alone.
 PLATFORMS = ("cpu", "cuda")
+PLATFORM_BACKENDS = {"cpu": "cpu", "cuda": "gpu", "rocm": "gpu", "tpu": "tpu"}
 DIFFERENCE_LATENTS = 64  # fixed latents (seed 0) of the live-versus-exported comparison
 LATENCY_BATCHES = (1, 64)
 
@@ -70,22 +72,32 @@ def sampling_function(run: Run, quantize: str) -> tuple[Callable[[jax.Array], ja
   return dequantized, live, stored
 
 
-def lower(function: Callable[[jax.Array], jax.Array],
-          latent_dim: int) -> tuple[jax_export.Exported, dict[str, str]]:
-  """The batch-polymorphic exported program, and the platforms of PLATFORMS it could not
-  be lowered for, with why. XLA's own convolutions are traced, not the formulations this
-  project picks for the machine it runs on, so every platform compiles its own."""
+def lower(function: Callable[[jax.Array], jax.Array], latent_dim: int,
+          platforms: tuple[str, ...] = PLATFORMS) -> tuple[jax_export.Exported, dict[str, str]]:
+  """The batch-polymorphic exported program, and the platforms it could not be lowered for
+  (with why; the first is never dropped). For one platform the program holds this
+  project's convolution formulations for it; for several, XLA's own, so that each
+  platform compiles its own rather than one chosen for another."""
   (batch,) = jax_export.symbolic_shape("batch")
   z = jax.ShapeDtypeStruct((batch, latent_dim), np.float32)
-  platforms, dropped = list(PLATFORMS), {}
-  with fast_conv.xla_convolutions():
-    while True:
-      try:
+  platforms, dropped = list(platforms), {}
+  while True:
+    tracing = (fast_conv.xla_convolutions() if len(platforms) > 1
+               else compilation.compiling_for(PLATFORM_BACKENDS[platforms[0]]))
+    try:
+      with tracing:
         return jax_export.export(jax.jit(function), platforms=platforms)(z), dropped
-      except Exception as error:  # pylint: disable=broad-except
-        if len(platforms) == 1:
-          raise
-        dropped[platforms.pop()] = describe(error)  # this jaxlib cannot lower for it
+    except Exception as error:  # pylint: disable=broad-except
+      if len(platforms) == 1:
+        raise
+      dropped[platforms.pop()] = describe(error)  # this jaxlib cannot lower for it
+
+
+def check_platforms(platforms: tuple[str, ...]) -> tuple[str, ...]:
+  if not platforms or any(p not in PLATFORM_BACKENDS for p in platforms):
+    raise ConfigError("platforms", ",".join(platforms),
+                      f"a comma-separated subset of {sorted(PLATFORM_BACKENDS)}")
+  return tuple(platforms)
 
 
 def checkpoint_identity(run: Run, workdir: str) -> dict[str, Any]:
@@ -162,13 +174,15 @@ def measure(exported: jax_export.Exported, live: Callable[[jax.Array], jax.Array
 
 
 def export_run(workdir: str, out: str, quantize: str = "none", step: int | None = None,
-               score: bool = True, num_samples: int = 0) -> dict[str, Any]:
+               score: bool = True, num_samples: int = 0,
+               platforms: tuple[str, ...] = PLATFORMS) -> dict[str, Any]:
   """Exports the run's EMA generator into `out`; returns the report it wrote there."""
   quantization.check_quantize(quantize)
+  check_platforms(platforms)
   run = load_run(workdir, step)
   files.check_writable_directory(out, "out")
   function, live, stored = sampling_function(run, quantize)
-  exported, dropped = lower(function, run.generator.latent_dim)
+  exported, dropped = lower(function, run.generator.latent_dim, platforms)
   serialized = bytes(exported.serialize())
   report = measure(exported, live, run, stored, len(serialized), score, num_samples)
   report["quantize"] = quantize
@@ -189,7 +203,7 @@ FLAGS = flags.FLAGS
 def main(argv: list[str]) -> None:
   del argv
   report = export_run(FLAGS.workdir, FLAGS.out, FLAGS.quantize, FLAGS.step, FLAGS.score,
-                      FLAGS.num_samples)
+                      FLAGS.num_samples, tuple(FLAGS.platforms))
   print(f"wrote {os.path.join(FLAGS.out, EXPORT_FILE)} ({report['file_mb']:.3f} MB, "
         f"{report['params']:,} parameters, {FLAGS.quantize})")
   for key, value in report.items():
@@ -203,6 +217,8 @@ if __name__ == "__main__":
   flags.DEFINE_string("out", None, "Directory to write the export into.")
   flags.DEFINE_string("quantize", "none", f"Weight format: one of {quantization.QUANTIZE_MODES}.")
   flags.DEFINE_integer("step", None, "Checkpoint step (default: the latest).")
+  flags.DEFINE_list("platforms", list(PLATFORMS), "Platforms to lower for; one alone gets "
+                    "this project's convolution formulations for it (fastest there).")
   flags.DEFINE_bool("score", True, "Also score the exported samples (the feature classifier "
                     "trains once per data set when it is not cached).")
   flags.DEFINE_integer("num_samples", 0, "Samples scored (0: config.eval_num_samples, or "

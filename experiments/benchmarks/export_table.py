@@ -22,6 +22,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("run", [], "LABEL=WORKDIR of a trained run (scored).")
 flags.DEFINE_multi_string("unscored_run", [], "LABEL=WORKDIR of a run measured, not scored.")
 flags.DEFINE_string("out", "runs/exports", "Where the exports are written, one folder a run.")
+flags.DEFINE_list("platforms", list(export.PLATFORMS), "Platforms each export is lowered for.")
 flags.DEFINE_integer("num_samples", 0, "Samples scored (0: the protocol's count).",
                      lower_bound=0)
 
@@ -65,7 +66,8 @@ def main(argv: list[str]) -> None:
     name = f"{number}_{os.path.basename(os.path.normpath(workdir))}"  # two may share a name
     rows.append((label, {mode: export.export_run(workdir, os.path.join(FLAGS.out, name, mode),
                                                  mode, score=scored,
-                                                 num_samples=FLAGS.num_samples)
+                                                 num_samples=FLAGS.num_samples,
+                                                 platforms=tuple(FLAGS.platforms))
                          for mode in MODES}))
   with open(os.path.join(FLAGS.out, "table.json"), "w", encoding="utf-8") as f:
     json.dump(rows, f, indent=2)
