@@ -38,6 +38,11 @@ def _by_cell(rows: Sequence[dict]) -> dict[str, list[dict]]:
   return cells
 
 
+def seeds_run(rows: Sequence[dict]) -> list[int]:
+  """The seeds that have finished runs (a sweep in progress has fewer than it defines)."""
+  return sorted({int(r["seed"]) for r in rows})
+
+
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
   """Mean and sample standard deviation (0 for a single value)."""
   values = [float(v) for v in values]
@@ -64,7 +69,8 @@ def markdown_table(definition, rows: Sequence[dict]) -> str:
     cells.append(f"{mean_std([r['train_minutes'] for r in runs])[0]:.1f}")
     lines.append("| " + " | ".join(cells) + " |")
   better = "lower" if definition.quality in LOWER_IS_BETTER else "higher"
-  lines += ["", f"Mean ± sample std over seeds {', '.join(map(str, definition.seeds))}; "
+  lines += ["", f"Mean ± sample std over seeds {', '.join(map(str, seeds_run(rows)))} "
+            f"(of {', '.join(map(str, definition.seeds))}); "
             f"final EMA generator; {definition.quality}: {better} is better. min/run: "
             "training wall time (it depends on what else the machine was running)."]
   return "\n".join(lines)
@@ -100,7 +106,8 @@ def plot_quality_vs_cost(definition, rows: Sequence[dict], path: str) -> None:
       ax.set_xlabel(f"{name}{' (log scale)' if ax.get_xscale() == 'log' else ''}")
       ax.set_ylabel(f"final {score}")
   fig.suptitle(f"{definition.title}\n{' and '.join(scores)} against generator cost "
-               f"(mean ± std over {len(definition.seeds)} seeds)", fontsize=11)
+               f"(mean ± std over the seeds run: {', '.join(map(str, seeds_run(rows)))})",
+               fontsize=11)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
