@@ -2,6 +2,7 @@
 
 python -m experiments.run --sweep=experiments/sweeps/squeeze_ratio.py --workdir=runs/squeeze_ratio
     [--runs_dir=runs/cells] [--results_dir=experiments/results/squeeze_ratio]
+    [--only="SR=0.25" ...] [--dry_run]
 
 Each run trains in its own directory, named by a fingerprint of its whole config, under
 --runs_dir (default WORKDIR/runs): sweeps that share a runs_dir train a shared cell once.
@@ -19,12 +20,14 @@ import shlex
 import subprocess
 import sys
 import time
+from typing import Sequence
 
 import jax
 from absl import flags
 
 from experiments import hyper, report
 from squeezegan_jax import cli, evaluate, files, summary, train
+from squeezegan_jax.errors import check_choice
 from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator
 from squeezegan_jax.run_loading import load_run
 
@@ -34,6 +37,8 @@ flags.DEFINE_string("workdir", None, "Where the tables and plots go (runs/<sweep
 flags.DEFINE_string("runs_dir", None, "Where runs train (default: WORKDIR/runs).")
 flags.DEFINE_string("results_dir", None, "Also copy tables, plots and the command here.")
 flags.DEFINE_bool("dry_run", False, "List the runs and whether each is done; train nothing.")
+flags.DEFINE_multi_string("only", [], "Train only the cells with this label (repeat for "
+                          "more); the others' finished runs are still tabulated.")
 
 RESULT_FILE = "result.json"
 RECORDS_DIR = "runs"  # under --results_dir: each finished run's result.json and samples
@@ -119,7 +124,7 @@ def _keep_record(run_dir: str, copy_dir: str, config) -> None:
 
 def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
               dry_run: bool = False, results_dir: str | None = None,
-              command: str = "") -> list[dict]:
+              command: str = "", only: Sequence[str] = ()) -> list[dict]:
   """Runs what is missing of the sweep and writes its tables and plots; returns the rows.
 
   With results_dir, each run's result and final samples are copied under
@@ -128,6 +133,9 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
   """
   definition = hyper.load_sweep(sweep_path)
   runs = hyper.run_configs(definition)
+  labels = [cell.label for cell in definition.cells]
+  for label in only:
+    check_choice("only", label, labels)
   runs_dir = runs_dir or os.path.join(workdir, "runs")
   train.prepare_workdir(workdir)
   if results_dir:  # refused now, not after the first run has trained
@@ -146,9 +154,10 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
     copy_dir = _committed_copy(results_dir, run_dir)
     done_in = next((d for d in (run_dir, copy_dir)
                     if d and os.path.exists(os.path.join(d, RESULT_FILE))), None)
+    skipped = not done_in and only and cell.label not in only
     print(f"[{number}/{len(runs)}] {cell.label}, seed {seed}: {run_dir} "
-          f"({'done' if done_in else 'to run'})", flush=True)
-    if dry_run:
+          f"({'done' if done_in else 'not in --only' if skipped else 'to run'})", flush=True)
+    if dry_run or skipped:
       continue
     if done_in:
       with open(os.path.join(done_in, RESULT_FILE), encoding="utf-8") as f:
@@ -194,7 +203,8 @@ def main(argv: list[str]) -> None:
   if not jax.config.jax_compilation_cache_dir:  # the seeds of a cell compile the same step
     jax.config.update("jax_compilation_cache_dir", os.path.join(runs_dir, ".jax_cache"))
   command = shlex.join(["python", "-m", "experiments.run", *sys.argv[1:]])
-  run_sweep(FLAGS.sweep, FLAGS.workdir, runs_dir, FLAGS.dry_run, FLAGS.results_dir, command)
+  run_sweep(FLAGS.sweep, FLAGS.workdir, runs_dir, FLAGS.dry_run, FLAGS.results_dir, command,
+            FLAGS.only)
 
 
 if __name__ == "__main__":

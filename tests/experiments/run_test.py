@@ -171,3 +171,16 @@ def test_committed_records_are_not_ignored_by_git():
   if result.returncode == 128:
     pytest.skip("not a git checkout")
   assert result.returncode == 1, f"{path} is ignored by .gitignore"
+
+
+def test_only_trains_the_named_cells_and_still_tabulates_the_rest(tmp_path, monkeypatch):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  out = str(tmp_path / "out")
+  run.run_sweep(sweep_file, out, only=["squeeze_ratio=0.5"])
+  assert len(trained) == 2  # the 0.5 cell at both seeds
+  rows = run.run_sweep(sweep_file, out, only=["squeeze_ratio=0.25"])
+  assert len(trained) == 4 and {r["cell"] for r in rows} == {"squeeze_ratio=0.25",
+                                                             "squeeze_ratio=0.5"}
+  with pytest.raises(ConfigError, match="only='SR=0.3' is not valid"):
+    run.run_sweep(sweep_file, out, only=["SR=0.3"])
+
