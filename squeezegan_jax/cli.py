@@ -4,6 +4,7 @@ Exit codes: 2 for bad input (flags, config files, config values, workdirs), 1 fo
 that diverged (NaN/Inf), 0 otherwise (also after a SIGTERM that saved a checkpoint).
 """
 
+import os
 import signal
 import sys
 from typing import Callable
@@ -108,8 +109,8 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
       if not is_out_of_space(error):
         raise
       _fail(error.strerror if isinstance(error, OutOfSpace) else
-            f"no space left on device ({describe_out_of_space(error)}); free space or give "
-            "another --workdir, then rerun", BAD_INPUT)
+            f"no space left on device ({describe_out_of_space(error)}); free space (or write "
+            "somewhere else), then rerun", BAD_INPUT)
 
   signal.signal(signal.SIGTERM, _raise_stopped)
   signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt, caught above
@@ -123,4 +124,13 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
     name = str(stop) if isinstance(stop, _Stopped) else "SIGINT"
     print(f"Stopped by {name} before this command finished; what it had saved is kept. "
           "Rerun it to go on.", file=sys.stderr, flush=True)
-    sys.exit(0)
+    exit_at_once(0)
+
+
+def exit_at_once(code: int) -> None:
+  """Exits without the interpreter's teardown: a checkpoint reader's threads may still be
+  running when a signal stops a command, and tearing the interpreter down under them
+  crashes it (a segmentation fault instead of the exit code)."""
+  sys.stdout.flush()
+  sys.stderr.flush()
+  os._exit(code)  # pylint: disable=protected-access

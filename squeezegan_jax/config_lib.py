@@ -15,6 +15,7 @@ from ml_collections.config_dict import placeholder
 from squeezegan_jax import augment, losses, optimizers, penalties, sampling
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, check_choice
+from squeezegan_jax.evaluation import scores
 from squeezegan_jax.models import registry
 
 
@@ -139,8 +140,10 @@ def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   seed = config.seed
   if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
     raise ConfigError("seed", seed, f"an integer from 0 to {MAX_SEED}", "a PRNG key's 32 bits")
-  if config.eval_num_samples == 1:
-    raise ConfigError("eval_num_samples", 1, "0 (as many as the reference set) or >= 2")
+  if 0 < config.eval_num_samples < scores.MIN_SAMPLES:
+    raise ConfigError("eval_num_samples", config.eval_num_samples,
+                      f"0 (as many as the reference set) or >= {scores.MIN_SAMPLES}",
+                      "the k-nearest-neighbour scores need more samples than k=5")
   check_choice("eval_reference", config.eval_reference, datasets.REFERENCE_SPLITS)
   check_choice("sampling_stats", config.sampling_stats, sampling.SAMPLING_STATS)
   shape = datasets.data_shape(config.dataset)

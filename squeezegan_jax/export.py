@@ -30,7 +30,8 @@ from jax import export as jax_export
 
 from squeezegan_jax import cli, config_lib, files, quantization, sampling
 from squeezegan_jax.errors import ConfigError, describe
-from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator, generate
+from squeezegan_jax.evaluation.evaluator import (Evaluator, check_sample_count,
+                                                 evaluate_generator, generate)
 from squeezegan_jax.ops import compilation, fast_conv
 from squeezegan_jax.run_loading import Run, load_run
 from squeezegan_jax.state import EVAL_STREAM, STANDING_STREAM, stream_key
@@ -74,30 +75,50 @@ def sampling_function(run: Run, quantize: str) -> tuple[Callable[[jax.Array], ja
 
 def lower(function: Callable[[jax.Array], jax.Array], latent_dim: int,
           platforms: tuple[str, ...] = PLATFORMS) -> tuple[jax_export.Exported, dict[str, str]]:
-  """The batch-polymorphic exported program, and the platforms it could not be lowered for
-  (with why; the first is never dropped). For one platform the program holds this
-  project's convolution formulations for it; for several, XLA's own, so that each
-  platform compiles its own rather than one chosen for another."""
+  """The batch-polymorphic exported program, and the platforms it could not be lowered for,
+  with why (each is tried alone first; cpu, which the report measures on, must lower). For
+  one platform the program holds this project's convolution formulations for it; for
+  several, XLA's own, so that each platform compiles its own rather than one chosen for
+  another."""
   (batch,) = jax_export.symbolic_shape("batch")
   z = jax.ShapeDtypeStruct((batch, latent_dim), np.float32)
-  platforms, dropped = list(platforms), {}
-  while True:
-    tracing = (fast_conv.xla_convolutions() if len(platforms) > 1
-               else compilation.compiling_for(PLATFORM_BACKENDS[platforms[0]]))
-    try:
-      with tracing:
-        return jax_export.export(jax.jit(function), platforms=platforms)(z), dropped
-    except Exception as error:  # pylint: disable=broad-except
-      if len(platforms) == 1:
-        raise
-      dropped[platforms.pop()] = describe(error)  # this jaxlib cannot lower for it
+
+  def export_for(targets: list[str]) -> jax_export.Exported:
+    tracing = (fast_conv.xla_convolutions() if len(targets) > 1
+               else compilation.compiling_for(PLATFORM_BACKENDS[targets[0]]))
+    with tracing:
+      return jax_export.export(jax.jit(function), platforms=targets)(z)
+
+  dropped = {}
+  for platform in platforms:
+    if platform != "cpu" and len(platforms) > 1:
+      try:
+        export_for([platform])
+      except Exception as error:  # pylint: disable=broad-except
+        dropped[platform] = describe(error)  # this jaxlib cannot lower for it
+  return export_for([p for p in platforms if p not in dropped]), dropped
 
 
 def check_platforms(platforms: tuple[str, ...]) -> tuple[str, ...]:
+  """The platforms, once each; cpu must be among them (the report runs the program there)."""
+  platforms = tuple(dict.fromkeys(platforms))
   if not platforms or any(p not in PLATFORM_BACKENDS for p in platforms):
     raise ConfigError("platforms", ",".join(platforms),
                       f"a comma-separated subset of {sorted(PLATFORM_BACKENDS)}")
-  return tuple(platforms)
+  if "cpu" not in platforms:
+    raise ConfigError("platforms", ",".join(platforms), "a list that includes cpu",
+                      "the report measures the exported program on this machine's CPU")
+  return platforms
+
+
+def check_out(out: str) -> None:
+  """`out` is a writable directory whose output names are free or plain files."""
+  files.check_writable_directory(out, "out")
+  for name in (EXPORT_FILE, MANIFEST_FILE, REPORT_FILE):
+    path = os.path.join(out, name)
+    if os.path.lexists(path) and not os.path.isfile(path):
+      raise ConfigError("out", out, "a directory where the export's files can be written",
+                        f"{path} exists and is not a file; move it away")
 
 
 def checkpoint_identity(run: Run, workdir: str) -> dict[str, Any]:
@@ -178,22 +199,27 @@ def export_run(workdir: str, out: str, quantize: str = "none", step: int | None 
                platforms: tuple[str, ...] = PLATFORMS) -> dict[str, Any]:
   """Exports the run's EMA generator into `out`; returns the report it wrote there."""
   quantization.check_quantize(quantize)
-  check_platforms(platforms)
+  platforms = check_platforms(platforms)
+  if score and num_samples:
+    check_sample_count(num_samples)
   run = load_run(workdir, step)
-  files.check_writable_directory(out, "out")
+  check_out(out)
   function, live, stored = sampling_function(run, quantize)
   exported, dropped = lower(function, run.generator.latent_dim, platforms)
   serialized = bytes(exported.serialize())
   report = measure(exported, live, run, stored, len(serialized), score, num_samples)
-  report["quantize"] = quantize
-  # The manifest goes first and comes back last: a directory holding one describes the
-  # program and report beside it, never those of an earlier export.
-  with contextlib.suppress(FileNotFoundError):
-    os.remove(os.path.join(out, MANIFEST_FILE))
+  report.update(quantize=quantize, step=run.step)
+  # An earlier export's manifest and report go first and the new manifest comes last: a
+  # directory holding a manifest holds the program and report it describes (the manifest
+  # also carries the program's hash, to check).
+  for name in (MANIFEST_FILE, REPORT_FILE):
+    with contextlib.suppress(FileNotFoundError):
+      os.remove(os.path.join(out, name))
   files.write_atomically(os.path.join(out, EXPORT_FILE), serialized)
   files.write_json(os.path.join(out, REPORT_FILE), report)
-  files.write_json(os.path.join(out, MANIFEST_FILE),
-                   manifest(run, workdir, quantize, exported, dropped))
+  description = manifest(run, workdir, quantize, exported, dropped)
+  description["file_sha256"] = hashlib.sha256(serialized).hexdigest()
+  files.write_json(os.path.join(out, MANIFEST_FILE), description)
   return report
 
 
@@ -205,7 +231,7 @@ def main(argv: list[str]) -> None:
   report = export_run(FLAGS.workdir, FLAGS.out, FLAGS.quantize, FLAGS.step, FLAGS.score,
                       FLAGS.num_samples, tuple(FLAGS.platforms))
   print(f"wrote {os.path.join(FLAGS.out, EXPORT_FILE)} ({report['file_mb']:.3f} MB, "
-        f"{report['params']:,} parameters, {FLAGS.quantize})")
+        f"{report['params']:,} parameters, {FLAGS.quantize}, step {report['step']})")
   for key, value in report.items():
     if key not in ("file_mb", "params", "quantize", "protocol"):
       print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")

@@ -27,6 +27,9 @@ def write_atomically(path: str, data: bytes) -> None:
   directory = os.path.dirname(os.path.abspath(path))
   handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
   try:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from others
     with os.fdopen(handle, "wb") as f:
       f.write(data)
       f.flush()

@@ -1,6 +1,7 @@
 """The exported generator: runs without the project, equals `sample`, int8 is small, bad
 input is one line and leaves nothing half-written."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -110,7 +111,8 @@ def test_a_failure_between_the_files_leaves_no_manifest_of_another_export(workdi
   with pytest.raises(OSError):
     export.export_run(workdir, out, "int8", score=False)
   assert writes and not os.path.exists(os.path.join(out, export.MANIFEST_FILE))
-  assert sorted(os.listdir(out)) == [export.EXPORT_FILE, export.REPORT_FILE]  # no temporaries
+  # The earlier export's report went with its manifest; no temporaries are left.
+  assert os.listdir(out) == [export.EXPORT_FILE]
 
 
 def test_a_transposed_conv_generator_exports_in_int8_and_batch_statistics_are_declared(
@@ -124,3 +126,31 @@ def test_a_transposed_conv_generator_exports_in_int8_and_batch_statistics_are_de
   manifest = json.loads((tmp_path / "int8" / "manifest.json").read_text())
   assert manifest["depends_on_batch"] and manifest["sampling_stats"] == "batch"
   assert manifest["platforms"] == ["cpu"]  # one platform: its own convolution formulations
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--platforms=cuda"], "a list that includes cpu"),
+    (["--num_samples=3"], "num_samples=3 is not valid; accepted: an integer >= 6"),
+    (["--out_is_taken"], "exists and is not a file"),
+])
+def test_bad_options_are_refused_before_any_work(workdir, tmp_path, args, message):
+  out = tmp_path / "out"
+  if args == ["--out_is_taken"]:
+    (out / "manifest.json").mkdir(parents=True)
+    args = []
+  result = run_cli("squeezegan_jax.export", f"--workdir={workdir}", f"--out={out}", *args)
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_manifest_names_the_program_by_its_hash_and_others_can_read_the_files(workdir,
+                                                                                 tmp_path):
+  out = tmp_path / "out"
+  export.export_run(workdir, str(out), score=False, platforms=("cpu", "cpu"))
+  manifest = json.loads((out / export.MANIFEST_FILE).read_text())
+  program = (out / export.EXPORT_FILE).read_bytes()
+  assert manifest["file_sha256"] == hashlib.sha256(program).hexdigest()
+  assert manifest["platforms"] == ["cpu"]  # named twice, lowered once
+  umask = os.umask(0)
+  os.umask(umask)
+  assert all((out / name).stat().st_mode & 0o777 == 0o666 & ~umask for name in os.listdir(out))

@@ -42,6 +42,12 @@ REFERENCE_SPLITS = datasets.REFERENCE_SPLITS
 SCORE_KEY = 0
 
 
+def check_sample_count(num: int) -> None:
+  if num < scores.MIN_SAMPLES:
+    raise ConfigError("num_samples", num, f"an integer >= {scores.MIN_SAMPLES}",
+                      "the k-nearest-neighbour scores need more samples than k=5")
+
+
 def check_features(dataset: datasets.Dataset, features: str = "classifier") -> None:
   """Raises a ConfigError, before any training, when `dataset` cannot be scored in
   `features` (the classifier needs class labels)."""
@@ -99,8 +105,9 @@ class Evaluator:
     default the protocol's fixed SCORE_KEY)."""
     key = jax.random.PRNGKey(SCORE_KEY) if key is None else key
     features, probabilities = self.embed(samples)
-    precision, recall = scores.precision_recall(self.reference, features, k=3)
-    density, coverage = scores.density_coverage(self.reference, features, k=5)
+    check_sample_count(len(samples))
+    precision, recall = scores.precision_recall(self.reference, features, k=scores.PR_K)
+    density, coverage = scores.density_coverage(self.reference, features, k=scores.DC_K)
     kid_mean, kid_std = scores.kid(self.reference, features, key)
     result = {"fid": scores.fid(self.reference, features), "kid": kid_mean, "kid_std": kid_std,
               "precision": precision, "recall": recall, "density": density,
@@ -125,8 +132,7 @@ def evaluate_generator(evaluator: Evaluator, generator: nn.Module, variables: An
   stats = check_choice("sampling_stats", stats or config["sampling_stats"],
                        sampling.SAMPLING_STATS)
   num = num_samples or config["eval_num_samples"] or len(evaluator.reference)
-  if num < 2:
-    raise ConfigError("num_samples", num, "an integer >= 2")
+  check_sample_count(num)
   variables = sampling.sampling_variables(generator, variables, {**config, "sampling_stats": stats},
                                           stream_key(config["seed"], STANDING_STREAM))
   key = stream_key(config["seed"], EVAL_STREAM)

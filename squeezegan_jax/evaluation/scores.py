@@ -9,6 +9,10 @@ VEEGAN / PacGAN mode counts for 2D mixtures. Subset draws use jax.random keys.
 import jax
 import numpy as np
 
+PR_K = 3  # neighbours of improved precision and recall
+DC_K = 5  # neighbours of density and coverage
+MIN_SAMPLES = max(PR_K, DC_K) + 1  # a k-NN radius needs k other points
+
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   features = np.asarray(features, np.float64)
