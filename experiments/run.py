@@ -140,15 +140,36 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
   train.prepare_workdir(workdir)
   if results_dir:  # refused now, not after the first run has trained
     files.check_writable_directory(results_dir, "results_dir")
-  rows, curves, cost_cache = [], [], {}
+  results, cost_cache = {}, {}  # run number -> (row, curve)
 
   def tabulate() -> None:
+    done = [results[n] for n in sorted(results)]
+    rows, curves = [row for row, _ in done], [curve for _, curve in done]
     written = report.write_all(definition, rows, curves, workdir)
     if results_dir:
       copy_results(workdir, results_dir, command)
     print("\n" + report.markdown_table(definition, rows), flush=True)
     print(f"Wrote {', '.join(written)} in {workdir}", flush=True)
 
+  def record_of(number, cell, seed, config, run_dir, copy_dir, done_in, record) -> None:
+    """Adds the run's row, scoring it against also_reference first if it lacks that, and
+    keeps its record in results_dir."""
+    reference = definition.also_reference
+    scored = bool(reference) and reference not in record.get("by_reference", {})
+    if scored and not os.path.isdir(os.path.join(run_dir, "checkpoints")):
+      print(f"warning: {reference} scores of {run_dir} need its checkpoint, which is not on "
+            "this machine; retrain it (delete its committed record) to add them", flush=True)
+      scored = False
+    elif scored:
+      record.setdefault("by_reference", {})[reference] = score_against(run_dir, reference)
+      files.write_json(os.path.join(run_dir, RESULT_FILE), record)
+    if copy_dir and (done_in != copy_dir or scored):
+      _keep_record(run_dir, copy_dir, config)
+    results[number] = (report.row(cell, seed, done_in or run_dir, record,
+                                  _cost(config, cost_cache)), (cell.label, seed, record["curve"]))
+
+  # Finished runs first, so that the tables written after each new run hold all of them.
+  to_train = []
   for number, (cell, seed, config) in enumerate(runs, 1):
     run_dir = os.path.join(runs_dir, hyper.fingerprint(config))
     copy_dir = _committed_copy(results_dir, run_dir)
@@ -161,30 +182,21 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
       continue
     if done_in:
       with open(os.path.join(done_in, RESULT_FILE), encoding="utf-8") as f:
-        record = json.load(f)
+        record_of(number, cell, seed, config, run_dir, copy_dir, done_in, json.load(f))
     else:
-      record = run_one(config, run_dir)
-      if record is None:
-        print(f"Stopped during {run_dir}: rerun the command to continue the sweep.", flush=True)
-        return rows
-    reference = definition.also_reference
-    scored = reference and reference not in record.get("by_reference", {})
-    if scored and not os.path.isdir(os.path.join(run_dir, "checkpoints")):
-      print(f"warning: {reference} scores of {run_dir} need its checkpoint, which is not on "
-            "this machine; retrain it (delete its committed record) to add them", flush=True)
-      scored = False
-    elif scored:
-      record.setdefault("by_reference", {})[reference] = score_against(run_dir, reference)
-      files.write_json(os.path.join(run_dir, RESULT_FILE), record)
-    if copy_dir and (done_in != copy_dir or scored):
-      _keep_record(run_dir, copy_dir, config)
-    rows.append(report.row(cell, seed, done_in or run_dir, record, _cost(config, cost_cache)))
-    curves.append((cell.label, seed, record["curve"]))
-    if results_dir and (not done_in or scored):
+      to_train.append((number, cell, seed, config, run_dir, copy_dir))
+  for number, cell, seed, config, run_dir, copy_dir in to_train:
+    print(f"[{number}/{len(runs)}] training {cell.label}, seed {seed}: {run_dir}", flush=True)
+    record = run_one(config, run_dir)
+    if record is None:
+      print(f"Stopped during {run_dir}: rerun the command to continue the sweep.", flush=True)
+      break
+    record_of(number, cell, seed, config, run_dir, copy_dir, None, record)
+    if results_dir:
       tabulate()  # what has finished so far, ready to commit
-  if not dry_run:
+  if not dry_run and results:
     tabulate()
-  return rows
+  return [results[n][0] for n in sorted(results)]
 
 
 def copy_results(workdir: str, results_dir: str, command: str) -> None:

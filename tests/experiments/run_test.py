@@ -184,3 +184,20 @@ def test_only_trains_the_named_cells_and_still_tabulates_the_rest(tmp_path, monk
   with pytest.raises(ConfigError, match="only='SR=0.3' is not valid"):
     run.run_sweep(sweep_file, out, only=["SR=0.3"])
 
+
+
+def test_the_tables_after_each_new_run_hold_every_finished_run(tmp_path, monkeypatch):
+  """When the first run of the order is the one missing, the table written after it must
+  still list the runs after it that were already done."""
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  out, kept = tmp_path / "out", tmp_path / "kept"
+  run.run_sweep(sweep_file, str(out), results_dir=str(kept))
+  first = sorted((out / "runs").iterdir(), key=lambda d: trained.index(str(d)))[0]
+  shutil.rmtree(first)
+  shutil.rmtree(kept / run.RECORDS_DIR / first.name)
+  tables = []
+  write_all = run.report.write_all
+  monkeypatch.setattr(run.report, "write_all", lambda definition, rows, curves, workdir: (
+      tables.append(len(rows)), write_all(definition, rows, curves, workdir))[1])
+  run.run_sweep(sweep_file, str(out), results_dir=str(kept))
+  assert tables and all(count == 4 for count in tables)
