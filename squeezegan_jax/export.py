@@ -51,7 +51,6 @@ def sampling_function(run: Run, quantize: str) -> tuple[Callable[[jax.Array], ja
                                                         Callable[[jax.Array], jax.Array], Any]:
   """(exported function of z, the live model's function of z, the variables it closes
   over): both sample the EMA generator with the run's sampling statistics."""
-  quantization.check_quantize(quantize)
   stats = run.config.sampling_stats
   variables = jax.device_get(sampling.sampling_variables(
       run.generator, run.state.ema, run.config, stream_key(run.config.seed, STANDING_STREAM)))
