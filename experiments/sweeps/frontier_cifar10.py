@@ -28,23 +28,29 @@ BUDGET = {"dataset.name": CIFAR10, "num_train_steps": 10_000, "eval_every_steps"
           "checkpoint_every_steps": 1000}
 
 
-def generator_params(generator: ml_collections.ConfigDict) -> int:
-  """Parameters of a 32x32x3 generator, counted from its shapes (nothing is compiled)."""
-  network = build_generator(generator.to_dict(), (32, 32, 3))
+IMAGE_SHAPE = (32, 32, 3)
+
+
+def generator_params(generator: ml_collections.ConfigDict,
+                     image_shape: tuple[int, int, int] = IMAGE_SHAPE) -> int:
+  """Parameters of a generator of `image_shape` images, counted from its shapes (nothing is
+  compiled)."""
+  network = build_generator(generator.to_dict(), image_shape)
   z = jax.ShapeDtypeStruct((1, network.latent_dim), jnp.float32)
   shapes = jax.eval_shape(network.init, jax.random.PRNGKey(0), z)["params"]
   return sum(math.prod(x.shape) for x in jax.tree.leaves(shapes))
 
 
-def closest_dcgan_ngf(target: int, candidates=range(8, 65)) -> int:
+def closest_dcgan_ngf(target: int, image_shape: tuple[int, int, int] = IMAGE_SHAPE,
+                      candidates=range(8, 65)) -> int:
   """The ngf whose DCGAN generator's parameter count is nearest `target`."""
   return min(candidates, key=lambda n: abs(generator_params(
-      model_section("generator", "dcgan", ngf=n)) - target))
+      model_section("generator", "dcgan", ngf=n), image_shape) - target))
 
 
 def get_sweep() -> Sweep:
   fire = model_section("generator", "fire")
-  ngf = closest_dcgan_ngf(generator_params(fire), range(16, 33, 2))
+  ngf = closest_dcgan_ngf(generator_params(fire), candidates=range(16, 33, 2))
   return Sweep(title="Generator size on CIFAR-10 32x32, DCGAN discriminator, 10,000 steps",
                config="configs/cifar10_dcgan.py", fixed=BUDGET,
                cells=[Cell("DCGAN G ngf=64", (("generator.ngf", 64),), family="DCGAN G"),

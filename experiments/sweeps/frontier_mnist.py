@@ -1,34 +1,42 @@
 """The Fire question on real digits: generator quality against generator size on mnist5k
-(32x32), Fire at four width multipliers and DCGAN at four ngf, all against the same
-pytorch/examples DCGAN discriminator; plus the Fire pair (Fire G vs Fire D).
+(32x32), the best Fire design (fire_design_mnist) at four width multipliers and DCGAN at
+five ngf, all against the same pytorch/examples DCGAN discriminator; plus the Fire pair
+(Fire G vs Fire D).
 
 python -m experiments.run --sweep=experiments/sweeps/frontier_mnist.py \
     --workdir=runs/frontier_mnist --runs_dir=runs/dcgan_mnist/runs \
     --results_dir=experiments/results/frontier_mnist
 
 The budget is dcgan_mnist's (3,000 steps at batch 64), so the full-width DCGAN cell is the
-run checked against pytorch/examples, and a shared --runs_dir trains it once. Each final
-generator is scored twice: against the 4,500 training images (the check's protocol, and
-the curves) and against the 500 held-out ones no run has seen (the `heldout_*` columns,
-which the plots show; 500 samples each, so these FIDs sit higher).
+run checked against pytorch/examples, and a shared --runs_dir trains it once. Fire x0.6 is
+the largest multiplier within 10% of the full-width DCGAN generator's parameters, and one
+DCGAN cell is the ngf whose parameter count is closest to Fire x1's. Each final generator
+is scored twice: against the 4,500 training images (the check's protocol, and the curves)
+and against the 500 held-out ones no run has seen (the `heldout_*` columns, which the plots
+show; 500 samples each, so these FIDs sit higher).
 """
 
 from experiments.hyper import Cell, Sweep
 from experiments.sweeps.dcgan_mnist import CHECK_BUDGET
+from experiments.sweeps.fire_design_mnist import BEST_DESIGN
+from experiments.sweeps.frontier_cifar10 import closest_dcgan_ngf, generator_params
 
 from squeezegan_jax.config_lib import model_section
 
-FIRE_MULTIPLIERS = (0.5, 1.0, 2.0, 4.0)
+FIRE_MULTIPLIERS = (0.25, 0.6, 1.0, 1.5)
 DCGAN_NGF = (8, 16, 32, 64)
+IMAGE_SHAPE = (32, 32, 1)
 
 
 def get_sweep() -> Sweep:
-  fire = [Cell(f"Fire G x{m:g}", (("generator", model_section("generator", "fire",
-                                                             width_multiplier=m)),),
-               family="Fire G") for m in FIRE_MULTIPLIERS]
+  fire_x1 = model_section("generator", "fire", **BEST_DESIGN)
+  size_matched = closest_dcgan_ngf(generator_params(fire_x1, IMAGE_SHAPE), IMAGE_SHAPE)
+  fire = [Cell(f"Fire G x{m:g}", (("generator", model_section(
+      "generator", "fire", width_multiplier=m, **BEST_DESIGN)),), family="Fire G")
+          for m in FIRE_MULTIPLIERS]
   dcgan = [Cell(f"DCGAN G ngf={n}", (("generator.ngf", n),), family="DCGAN G")
-           for n in DCGAN_NGF]
-  pair = Cell("Fire G x1 vs Fire D", (("generator", model_section("generator", "fire")),
+           for n in sorted({*DCGAN_NGF, size_matched})]
+  pair = Cell("Fire G x1 vs Fire D", (("generator", fire_x1),
                                       ("discriminator", model_section("discriminator", "fire"))))
   return Sweep(title="Generator size on MNIST 32x32 (mnist5k), DCGAN discriminator, "
                      "3,000 steps", config="configs/mnist_dcgan.py", fixed=CHECK_BUDGET,
