@@ -69,6 +69,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.dtype = "float32"
   config.augment = ""  # DiffAugment policy, e.g. "color,translation,cutout"
   config.on_nonfinite = "stop"  # or "skip": drop an update whose loss or norm is NaN/Inf
+  # Class-conditional G and D (conditional normalization, projection head) on the data set's
+  # labels; fakes' classes are drawn from its class frequencies.
+  config.conditional = False
   return config
 
 
@@ -160,6 +163,11 @@ def validate_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:
     raise ConfigError("ema_decay", config.ema_decay, "a number in [0, 1)")
   check_choice("dtype", config.dtype, registry.DTYPES)
   check_choice("on_nonfinite", config.on_nonfinite, ("stop", "skip"))
+  if not isinstance(config.conditional, bool):
+    raise ConfigError("conditional", config.conditional, [False, True])
+  if config.conditional and len(shape) != 3:
+    raise ConfigError("conditional", True, [False],
+                      f"point data set {config.dataset.name!r} has no class labels")
   return shape
 
 

@@ -4,7 +4,8 @@
 
 Scores the EMA generator of a trained run (the config comes from the checkpoint) and writes
 W/eval.json; with --samples, scores the images of an .npz file (`samples`, in [-1, 1], as
-`sample --npz` or another codebase writes them) under the run's protocol instead.
+`sample --npz` or another codebase writes them) under the run's protocol instead, and
+with their `labels` (the classes they were drawn for) the conditional scores too.
 """
 
 import json
@@ -34,9 +35,9 @@ def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | N
   evaluator = Evaluator(run.dataset, run.config.dataset, features, inception_weights,
                         classifier_seed, reference or run.config.eval_reference)
   if samples_path:
-    samples = load_samples(samples_path, run.dataset.shape)
+    samples, labels = load_samples(samples_path, run.dataset.shape)
     result = {"samples": samples_path, **evaluator.protocol(),
-              **evaluator.score(samples)}
+              **evaluator.score(samples, labels=labels)}
     name = "eval_samples.json"
   else:
     check_choice("generator", generator, GENERATORS)
@@ -54,11 +55,13 @@ def evaluate_workdir(workdir: str, step: int | None = None, num_samples: int | N
 GENERATORS = ("ema", "online")
 
 
-def load_samples(path: str, shape: tuple[int, ...]) -> np.ndarray:
-  """The `samples` array of an .npz file, checked against the data shape and range."""
+def load_samples(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+  """The `samples` array of an .npz file, checked against the data shape and range, and its
+  `labels` (None where it has none)."""
   try:
     with np.load(path) as data:
       samples = np.asarray(data["samples"], np.float32)
+      labels = np.asarray(data["labels"]) if "labels" in data else None
   except Exception as error:  # pylint: disable=broad-except
     # A truncated or foreign file fails in zipfile, pickle or numpy, with any of their errors.
     raise ConfigError("samples", path, "an .npz file with a 'samples' array",
@@ -70,7 +73,11 @@ def load_samples(path: str, shape: tuple[int, ...]) -> np.ndarray:
       len(shape) == 3 and (samples.min() < -1.0 or samples.max() > 1.0)):
     raise ConfigError("samples", path, "finite values in [-1, 1]",
                       f"its range is [{samples.min():.3g}, {samples.max():.3g}]")
-  return samples
+  if labels is not None and (labels.shape != (len(samples),)
+                             or not np.issubdtype(labels.dtype, np.integer)):
+    raise ConfigError("samples", path, f"`labels`: {len(samples)} integers, one per sample",
+                      f"it holds {labels.shape} of {labels.dtype}")
+  return samples, None if labels is None else labels.astype(np.int32)
 
 
 def format_table(result: dict) -> str:

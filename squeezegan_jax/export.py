@@ -202,6 +202,10 @@ def export_run(workdir: str, out: str, quantize: str = "none", step: int | None 
   if score and num_samples:
     check_sample_count(num_samples)
   run = load_run(workdir, step)
+  if run.generator.num_classes:
+    raise ConfigError("workdir", workdir, "the workdir of an unconditional run",
+                      "the exported program takes latents alone; a conditional generator "
+                      "also needs labels, which the export does not take")
   check_out(out)
   function, live, stored = sampling_function(run, quantize)
   exported, dropped = lower(function, run.generator.latent_dim, platforms)

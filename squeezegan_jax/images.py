@@ -49,10 +49,12 @@ def scatter_plot(points: np.ndarray, reference: np.ndarray | None = None, size: 
   return np.asarray(picture)
 
 
-def sample_picture(samples: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-  """The picture for a batch of samples: a grid for images, a scatter plot for points."""
+def sample_picture(samples: np.ndarray, reference: np.ndarray | None = None,
+                   columns: int | None = None) -> np.ndarray:
+  """The picture for a batch of samples: a grid for images (of `columns`, by default near
+  square), a scatter plot for points."""
   if samples.ndim == 4:
-    return image_grid(samples)
+    return image_grid(samples, columns)
   return scatter_plot(samples, reference)
 
 

@@ -2,7 +2,9 @@
 
 A BatchNorm generator's running statistics average the training batches of the online
 generator, which the EMA generator's samples need not match; standing statistics
-re-estimate them from the EMA generator's own samples before sampling.
+re-estimate them from the EMA generator's own samples before sampling. A conditional
+generator samples at the labels it is given; its standing statistics see every class
+equally often.
 """
 
 import functools
@@ -12,30 +14,38 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models.layers import BATCH_NORM_MOMENTUM
 from squeezegan_jax.ops import compilation
 
 SAMPLING_STATS = ("standing", "running", "batch")
 
 
-def make_sampler(generator: nn.Module,
-                 stats: str = "running") -> Callable[[Any, jax.Array], jax.Array]:
-  """jitted sample(variables, z). 'running' and 'standing' sample in eval mode with the
+def make_sampler(generator: nn.Module, stats: str = "running") -> Callable[..., jax.Array]:
+  """jitted sample(variables, z, labels=None) (labels: a conditional generator's int32
+  classes, one per latent). 'running' and 'standing' sample in eval mode with the
   variables' BatchNorm statistics; 'batch' in train mode, normalizing with each call's own
   batch statistics (as pytorch/examples samples its DCGAN)."""
   return compilation.jit(sample_function(generator, stats))
 
 
-def sample_function(generator: nn.Module, stats: str = "running") -> Callable[[Any, jax.Array],
-                                                                              jax.Array]:
-  """make_sampler's sample(variables, z), not jitted (to trace inside another program)."""
+def sample_function(generator: nn.Module, stats: str = "running") -> Callable[..., jax.Array]:
+  """make_sampler's sample(variables, z, labels=None), not jitted (to trace inside another
+  program)."""
   return functools.partial(_sample, generator, stats == "batch")
 
 
-def _sample(generator: nn.Module, train: bool, variables: Any, z: jax.Array) -> jax.Array:
+def _sample(generator: nn.Module, train: bool, variables: Any, z: jax.Array,
+            labels: jax.Array | None = None) -> jax.Array:
   if not train:
-    return generator.apply(variables, z, train=False)
-  return generator.apply(variables, z, train=True, mutable=["batch_stats"])[0]
+    return generator.apply(variables, z, train=False, labels=labels)
+  return generator.apply(variables, z, train=True, labels=labels, mutable=["batch_stats"])[0]
+
+
+def balanced_labels(num_classes: int, count: int) -> jax.Array | None:
+  """0, 1, ..., num_classes - 1, 0, 1, ... (count labels); None for an unconditional
+  generator (num_classes 0)."""
+  return jnp.arange(count, dtype=jnp.int32) % num_classes if num_classes else None
 
 
 def standing_statistics(generator: nn.Module, variables: Any, batch_size: int, batches: int,
@@ -67,6 +77,7 @@ def _batch_statistics(generator: nn.Module, batch_size: int, variables: Any,
   zeroed = jax.tree.map(jnp.zeros_like, variables["batch_stats"])
   z = jax.random.normal(key, (batch_size, generator.latent_dim))
   _, updates = generator.apply({**variables, "batch_stats": zeroed}, z, train=True,
+                               labels=balanced_labels(generator.num_classes, batch_size),
                                mutable=["batch_stats"])
   return jax.tree.map(lambda s: s / (1.0 - BATCH_NORM_MOMENTUM), updates["batch_stats"])
 
@@ -78,3 +89,23 @@ def sampling_variables(generator: nn.Module, variables: Any, config: Mapping[str
     return variables
   return standing_statistics(generator, variables, int(config["batch_size"]),
                              int(config["standing_stats_batches"]), key)
+
+
+def sample_classes(num_classes: int, count: int, chosen: int | None) -> jax.Array | None:
+  """The classes of `count` samples: `chosen` for all, else cycling over the classes; None
+  for an unconditional run (which refuses a chosen class)."""
+  if chosen is not None:
+    if not num_classes:
+      raise ConfigError("class", chosen, "no --class", "this run is not conditional")
+    if chosen >= num_classes:
+      raise ConfigError("class", chosen, f"a class from 0 to {num_classes - 1}")
+    return jnp.full((count,), chosen, jnp.int32)
+  return balanced_labels(num_classes, count)
+
+
+def class_grid_inputs(num_classes: int, z: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Latents and labels of a class grid: row k is class k at the same latents `z`."""
+  if not num_classes:
+    raise ConfigError("class_grid", True, [False], "this run is not conditional")
+  labels = jnp.repeat(jnp.arange(num_classes, dtype=jnp.int32), len(z))
+  return jnp.tile(z, (num_classes, 1)), labels

@@ -4,7 +4,8 @@ The generator's forward pass for its update is taken once with jax.vjp and its o
 reused as the last D update's fake batch, as the PyTorch DCGAN example does (one G forward,
 D on real and on detached fake, then G's loss through the updated D). With
 config.g_fresh_latents every D update draws its own fakes instead, as WGAN-GP's Algorithm 1
-does.
+does. A conditional step also takes the real batch's labels and draws each fake batch's
+classes from the data set's class frequencies; penalties see D at the real labels.
 """
 
 from typing import Any, Callable, Mapping
@@ -33,12 +34,13 @@ def all_finite(tree: Any) -> jax.Array:
   return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
-def _apply(state_or_model, params, batch_stats, x, train: bool):
+def _apply(state_or_model, params, batch_stats, x, train: bool, labels=None):
   """Runs a model, returning (output, new batch_stats); in eval mode stats are unchanged."""
   variables = {"params": params, "batch_stats": batch_stats}
   if not train:
-    return state_or_model(variables, x, train=False), batch_stats
-  out, updates = state_or_model(variables, x, train=True, mutable=["batch_stats"])
+    return state_or_model(variables, x, train=False, labels=labels), batch_stats
+  out, updates = state_or_model(variables, x, train=True, labels=labels,
+                                mutable=["batch_stats"])
   return out, updates.get("batch_stats", batch_stats)
 
 
@@ -48,13 +50,30 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
   return jnp.minimum(decay, (1.0 + step) / (10.0 + step))
 
 
-def make_train_step(config: Mapping[str, Any], latent_dim: int,
-                    mesh: Mesh) -> Callable[[GANState, jax.Array], tuple[GANState, Metrics]]:
-  """Builds the jitted step(state, real) with real of shape (n_disc, batch, ...): uint8
-  images (scaled here, on the device) or float32 data in the model's range.
+def fake_inputs(key: jax.Array, batch_size: int, latent_dim: int,
+                class_frequencies: Any = None) -> tuple[jax.Array, jax.Array | None]:
+  """A fake batch's latents, drawn from `key` itself (as before conditioning existed), and,
+  given class frequencies, its int32 classes drawn from them."""
+  z = jax.random.normal(key, (batch_size, latent_dim))
+  if class_frequencies is None:
+    return z, None
+  log_frequencies = jnp.log(jnp.asarray(class_frequencies, jnp.float32))
+  labels = jax.random.categorical(jax.random.fold_in(key, 1), log_frequencies,
+                                  shape=(batch_size,))
+  return z, labels.astype(jnp.int32)
 
-  States are replicated and donated; real data and latents are sharded over the mesh's
-  data axis, so XLA computes batch statistics and gradient means over the global batch.
+
+def make_train_step(config: Mapping[str, Any], latent_dim: int, mesh: Mesh,
+                    class_frequencies: Any = None
+                    ) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
+  """Builds the jitted step(state, real) with real of shape (n_disc, batch, ...): uint8
+  images (scaled here, on the device) or float32 data in the model's range. Given the
+  data set's class frequencies the step is conditional: real is (images, int32 labels of
+  shape (n_disc, batch)).
+
+  States are replicated and donated; real data, labels and latents are sharded over the
+  mesh's data axis, so XLA computes batch statistics and gradient means over the global
+  batch.
   """
   gan_loss = losses.get_loss(config["loss"])
   penalty_fn = penalties.get_penalty(config["penalty"]["name"])
@@ -66,23 +85,26 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
   skip_nonfinite = config["on_nonfinite"] == "skip"
   fresh_latents = bool(config["g_fresh_latents"])
   latent_sharding = sharding.batch_sharded(mesh)
+  conditional = class_frequencies is not None
 
   def sample_latents(key):
-    z = jax.random.normal(key, (batch_size, latent_dim))
-    return jax.lax.with_sharding_constraint(z, latent_sharding)
+    z, labels = fake_inputs(key, batch_size, latent_dim, class_frequencies)
+    constrain = lambda a: jax.lax.with_sharding_constraint(a, latent_sharding)
+    return constrain(z), None if labels is None else constrain(labels)
 
   def d_inputs(x, key):
     return augment.diff_augment(x, key, policy) if policy else x
 
-  def d_update(d: ModelState, real, fake, key) -> tuple[ModelState, Metrics]:
+  def d_update(d: ModelState, real, real_labels, fake, fake_labels,
+               key) -> tuple[ModelState, Metrics]:
     k_real, k_fake, k_penalty = jax.random.split(key, 3)
     real, fake = d_inputs(real, k_real), d_inputs(fake, k_fake)
 
     def loss_fn(params):
-      real_logits, stats = _apply(d.apply_fn, params, d.batch_stats, real, True)
-      fake_logits, stats = _apply(d.apply_fn, params, stats, fake, True)
+      real_logits, stats = _apply(d.apply_fn, params, d.batch_stats, real, True, real_labels)
+      fake_logits, stats = _apply(d.apply_fn, params, stats, fake, True, fake_labels)
       loss = gan_loss.d_loss(real_logits, fake_logits)
-      logits_fn = lambda x: _apply(d.apply_fn, params, stats, x, True)[0]
+      logits_fn = lambda x: _apply(d.apply_fn, params, stats, x, True, real_labels)[0]
       penalty = penalty_fn(logits_fn, real, fake, k_penalty)
       aux = dict(d_loss=loss, penalty=penalty, d_real=jnp.mean(real_logits),
                  d_fake=jnp.mean(fake_logits))
@@ -92,14 +114,16 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     metrics["d_grad_norm"] = optax.global_norm(grads)
     return d.apply_gradients(grads=grads, batch_stats=stats), metrics
 
-  def step(state: GANState, real: jax.Array) -> tuple[GANState, Metrics]:
+  def step(state: GANState, real: Any) -> tuple[GANState, Metrics]:
+    real, real_labels = real if conditional else (real, None)
     real = datasets.to_model_range(real)
     key = jax.random.fold_in(state.rng, state.step)
     g_key, d_key, aug_key = jax.random.split(key, 3)
     g = state.g
+    g_z, g_labels = sample_latents(g_key)
 
     def generate(params):
-      return _apply(g.apply_fn, params, g.batch_stats, sample_latents(g_key), True)
+      return _apply(g.apply_fn, params, g.batch_stats, g_z, True, g_labels)
 
     fake, g_vjp, g_stats = jax.vjp(generate, g.params, has_aux=True)
     d = state.d
@@ -107,15 +131,17 @@ def make_train_step(config: Mapping[str, Any], latent_dim: int,
     for i in range(n_disc):
       k_latent, k_update = jax.random.split(jax.random.fold_in(d_key, i))
       if i < n_disc - 1 or fresh_latents:  # else the last D update reuses G's batch
-        d_fake, _ = _apply(g.apply_fn, g.params, g.batch_stats, sample_latents(k_latent), True)
+        z, fake_labels = sample_latents(k_latent)
+        d_fake, _ = _apply(g.apply_fn, g.params, g.batch_stats, z, True, fake_labels)
       else:
-        d_fake = fake
-      d, metrics = d_update(d, real[i], jax.lax.stop_gradient(d_fake), k_update)
+        d_fake, fake_labels = fake, g_labels
+      d, metrics = d_update(d, real[i], None if real_labels is None else real_labels[i],
+                            jax.lax.stop_gradient(d_fake), fake_labels, k_update)
       d_finite &= jnp.isfinite(metrics["d_loss"]) & jnp.isfinite(metrics["d_grad_norm"])
 
     def g_loss_fn(fake_images):
       logits, stats = _apply(d.apply_fn, d.params, d.batch_stats,
-                             d_inputs(fake_images, aug_key), True)
+                             d_inputs(fake_images, aug_key), True, g_labels)
       return gan_loss.g_loss(logits), stats
 
     (g_loss, d_stats), fake_grad = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)

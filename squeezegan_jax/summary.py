@@ -20,6 +20,7 @@ from squeezegan_jax.data import datasets
 from squeezegan_jax.models import build_discriminator, build_generator
 from squeezegan_jax.ops import compilation
 from squeezegan_jax.ops.conv_transpose import ConvTranspose
+from squeezegan_jax.state import DATA_STREAM, conditioning_classes, stream_key
 
 FLAGS = flags.FLAGS
 # The layers whose outputs layer_outputs counts (normalizations and activations act on them).
@@ -30,9 +31,16 @@ def count_params(params: Any) -> int:
   return int(sum(x.size for x in jax.tree.leaves(params)))
 
 
+def _labels(model: nn.Module, x: jax.Array) -> jax.Array | None:
+  """Class-0 labels for a conditional model's example input, None for others."""
+  return jnp.zeros((x.shape[0],), jnp.int32) if model.num_classes else None
+
+
 def forward_flops(model: nn.Module, variables: Any, x: jax.Array) -> float:
   """FLOPs of one eval-mode forward pass on x, as XLA's cost analysis counts them."""
-  compiled = compilation.jit(lambda v, inputs: model.apply(v, inputs, train=False)).lower(
+  labels = _labels(model, x)
+  compiled = compilation.jit(lambda v, inputs: model.apply(v, inputs, train=False,
+                                                           labels=labels)).lower(
       variables, x).compile()
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
@@ -46,27 +54,35 @@ def layer_outputs(model: nn.Module, variables: Any, x: jax.Array) -> int:
   is_weight_layer = lambda module, method: (method == "__call__"
                                             and isinstance(module, WEIGHT_LAYERS))
   _, captured = jax.eval_shape(  # shapes only: nothing is computed
-      lambda v: model.apply(v, x, train=False, mutable=["intermediates"],
-                            capture_intermediates=is_weight_layer), variables)
+      lambda v: model.apply(v, x, train=False, labels=_labels(model, x),
+                            mutable=["intermediates"], capture_intermediates=is_weight_layer),
+      variables)
   return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(captured["intermediates"]))
 
 
 def describe(model: nn.Module, x: jax.Array) -> dict[str, Any]:
   """The summary of one network for a single input x (batch 1)."""
-  variables = model.init(jax.random.PRNGKey(0), x, train=False)
+  labels = _labels(model, x)
+  variables = model.init(jax.random.PRNGKey(0), x, train=False, labels=labels)
   params = count_params(variables["params"])
-  out = jax.eval_shape(lambda v: model.apply(v, x, train=False), variables)
+  out = jax.eval_shape(lambda v: model.apply(v, x, train=False, labels=labels), variables)
   return {"params": params, "flops": forward_flops(model, variables, x),
           "layer_outputs": layer_outputs(model, variables, x),
           "bytes_f32": 4 * params, "bytes_bf16": 2 * params,
           "input_shape": list(x.shape[1:]), "output_shape": list(out.shape[1:])}
 
 
-def summarize(config) -> dict[str, dict[str, Any]]:
-  """Summaries of config's generator and discriminator, keyed by role."""
+def summarize(config, num_classes: int | None = None) -> dict[str, dict[str, Any]]:
+  """Summaries of config's generator and discriminator, keyed by role. A conditional
+  config's class count is its data set's (loaded for it unless num_classes is given)."""
   shape = datasets.data_shape(config.dataset)
-  generator = build_generator(config.generator, shape)
-  discriminator = build_discriminator(config.discriminator, shape)
+  if num_classes is None:
+    num_classes = 0
+    if config.conditional:
+      dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
+      num_classes = conditioning_classes(config, dataset)
+  generator = build_generator(config.generator, shape, num_classes=num_classes)
+  discriminator = build_discriminator(config.discriminator, shape, num_classes=num_classes)
   return {
       "generator": {"name": config.generator.name,
                     **describe(generator, jnp.zeros((1, generator.latent_dim)))},

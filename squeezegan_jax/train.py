@@ -22,33 +22,38 @@ from squeezegan_jax.preemption import StopRequest
 from squeezegan_jax.state import SAMPLE_STREAM, STANDING_STREAM, GANState, setup, stream_key
 from squeezegan_jax.workdir_lock import WorkdirLock
 
-EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "modes_captured",
-              "high_quality")
+EVAL_SHOWN = ("fid", "kid", "precision", "recall", "class_coverage", "intra_fid",
+              "class_accuracy", "modes_captured", "high_quality")
 # Config fields a checkpoint's state depends on: another value cannot be restored
 # (learning rates, losses and the like may change between runs).
-ARCHITECTURE_FIELDS = ("dataset", "generator", "discriminator", "optimizer.name")
+ARCHITECTURE_FIELDS = ("dataset", "generator", "discriminator", "conditional", "optimizer.name")
 # Where and how the data is read, which a resumed run may change (the data stays the same).
 READING_FIELDS = ("data_dir", "reader_processes")
 
 
 def local_real_batch(dataset: datasets.Dataset, step: int,
-                     config: ml_collections.ConfigDict) -> np.ndarray:
-  """This process's rows of the (n_disc, batch, ...) real data of `step` (host memory).
+                     config: ml_collections.ConfigDict) -> Any:
+  """This process's rows of the (n_disc, batch, ...) real data of `step` (host memory);
+  for a conditional run, (that, its (n_disc, batch) labels).
 
   The n_disc batches are read into one array: reading each and stacking them would copy
   them into a fresh array whose pages fault in on every step (glibc gives the freed blocks
   back to the OS), which costs several times the read itself.
   """
   rows = sharding.process_rows(config.batch_size)
-  data = dataset.global_batch(step * config.n_disc, config.batch_size, rows, config.n_disc)
-  return data.reshape(config.n_disc, -1, *data.shape[1:])
+  data = dataset.global_batch(step * config.n_disc, config.batch_size, rows, config.n_disc,
+                              with_labels=config.conditional)
+  by_update = lambda a: a.reshape(config.n_disc, -1, *a.shape[1:])
+  return tuple(map(by_update, data)) if config.conditional else by_update(data)
 
 
 def real_batch(dataset: datasets.Dataset, step: int, config: ml_collections.ConfigDict,
-               mesh: jax.sharding.Mesh) -> jax.Array:
-  """The (n_disc, batch, ...) real data of `step`, sharded over devices and processes."""
-  return sharding.global_array(local_real_batch(dataset, step, config),
-                               sharding.batch_sharded(mesh, batch_axis=1))
+               mesh: jax.sharding.Mesh) -> Any:
+  """The (n_disc, batch, ...) real data of `step` (and labels, for a conditional run),
+  sharded over devices and processes."""
+  shard = functools.partial(sharding.global_array,
+                            sharding=sharding.batch_sharded(mesh, batch_axis=1))
+  return jax.tree.map(shard, local_real_batch(dataset, step, config))
 
 
 class BatchPrefetcher:
@@ -106,7 +111,7 @@ def _without_reading_fields(section: Any) -> Any:
 def check_same_architecture(config: ml_collections.ConfigDict):
   """A check_meta for restoring: the checkpoint's model sections must equal the config's."""
   def check(meta: dict[str, Any]) -> None:
-    saved = ml_collections.ConfigDict(meta["config"])
+    saved = config_lib.with_defaults(meta["config"])
     for field in ARCHITECTURE_FIELDS:
       ours, theirs = (_without_reading_fields(config_lib.jsonable(section[field]))
                       for section in (config, saved))
@@ -196,10 +201,12 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
       f.write(config_lib.config_to_json(config))
 
-  train_step = steps.make_train_step(config, generator.latent_dim, mesh)
+  frequencies = datasets.class_frequencies(dataset) if config.conditional else None
+  train_step = steps.make_train_step(config, generator.latent_dim, mesh, frequencies)
   sampler = sampling.make_sampler(generator, config.sampling_stats)
   fixed_z = jax.random.normal(stream_key(config.seed, SAMPLE_STREAM),
                               (config.num_sample_images, generator.latent_dim))
+  fixed_labels = sampling.balanced_labels(generator.num_classes, config.num_sample_images)
   reference = dataset.eval_arrays("train")[0][:2000] if len(dataset.shape) == 1 else None
   writer = MetricWriter(workdir, enabled=is_main)
   total = config.num_train_steps
@@ -245,7 +252,10 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
         # Host copies: only process 0 samples, so nothing may span other processes.
         variables = sampling.sampling_variables(generator, jax.device_get(state.ema), config,
                                                 stream_key(config.seed, STANDING_STREAM))
-        picture = images.sample_picture(np.asarray(sampler(variables, fixed_z)), reference)
+        # A conditional generator draws class k in column k.
+        picture = images.sample_picture(
+            np.asarray(sampler(variables, fixed_z, fixed_labels)), reference,
+            generator.num_classes or None)
         images.save_png(picture, os.path.join(workdir, "samples", f"step_{step}.png"),
                         scale=images.display_scale(dataset.shape))
         writer.write_image(step, "samples", picture)

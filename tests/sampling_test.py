@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from squeezegan_jax import sampling
+from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.models import build_generator
 from squeezegan_jax.models.layers import normalize
 
@@ -14,9 +15,11 @@ from squeezegan_jax.models.layers import normalize
 class _DenseBatchNorm(nn.Module):
   """z -> Dense(3) -> BatchNorm: batch statistics that are easy to compute by hand."""
   latent_dim: int = 4
+  num_classes: int = 0
 
   @nn.compact
-  def __call__(self, z, train: bool = False):
+  def __call__(self, z, train: bool = False, labels=None):
+    del labels
     return normalize(nn.Dense(3, name="dense")(z), "batch", train, jnp.float32, jnp.float32)
 
 
@@ -77,3 +80,45 @@ def test_other_modes_keep_the_variables(stats):
   config = dict(sampling_stats=stats, batch_size=8, standing_stats_batches=2)
   assert sampling.sampling_variables(generator, variables, config,
                                      jax.random.PRNGKey(0)) is variables
+
+
+def test_sample_classes_are_one_chosen_class_or_cycle_and_need_a_conditional_run():
+  np.testing.assert_array_equal(sampling.sample_classes(3, 4, 2), [2, 2, 2, 2])
+  np.testing.assert_array_equal(sampling.sample_classes(3, 5, None), [0, 1, 2, 0, 1])
+  assert sampling.sample_classes(0, 4, None) is None
+  with pytest.raises(ConfigError, match="class=3 .*this run is not conditional"):
+    sampling.sample_classes(0, 4, 3)
+  with pytest.raises(ConfigError, match="class=3 .*a class from 0 to 2"):
+    sampling.sample_classes(3, 4, 3)
+
+
+def test_a_class_grid_repeats_the_same_latents_in_every_class_row():
+  z = jax.random.normal(jax.random.PRNGKey(0), (4, 2))
+  tiled, labels = sampling.class_grid_inputs(3, z)
+  np.testing.assert_array_equal(labels, np.repeat(np.arange(3), 4))
+  for row in range(3):
+    np.testing.assert_array_equal(tiled[4 * row:4 * row + 4], z)
+  with pytest.raises(ConfigError, match="class_grid=True .*this run is not conditional"):
+    sampling.class_grid_inputs(0, z)
+
+
+def test_standing_statistics_of_a_conditional_generator_see_every_class():
+  generator = build_generator({"name": "dcgan", "ngf": 4, "latent_dim": 8}, (16, 16, 1),
+                              num_classes=3)
+  labels = jnp.zeros((2,), jnp.int32)
+  variables = generator.init(jax.random.PRNGKey(0), jnp.zeros((2, 8)), labels=labels)
+  standing = sampling.standing_statistics(generator, variables, 6, 2, jax.random.PRNGKey(1))
+  key = jax.random.PRNGKey(1)
+
+  def batch_statistics(i):  # each class twice in a batch of 6, from zeroed running stats
+    z = jax.random.normal(jax.random.fold_in(key, i), (6, 8))
+    zeroed = jax.tree.map(jnp.zeros_like, variables["batch_stats"])
+    _, updates = generator.apply({**variables, "batch_stats": zeroed}, z, train=True,
+                                 labels=jnp.array([0, 1, 2, 0, 1, 2]), mutable=["batch_stats"])
+    return jax.tree.map(lambda s: s / (1 - 0.9), updates["batch_stats"])
+  expected = jax.tree.map(lambda a, b: (a + b) / 2, batch_statistics(0), batch_statistics(1))
+  for a, b in zip(jax.tree.leaves(standing["batch_stats"]), jax.tree.leaves(expected)):
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+  sample = sampling.make_sampler(generator, "standing")
+  z = jax.random.normal(key, (3, 8))
+  assert sample(standing, z, jnp.array([0, 1, 2])).shape == (3, 16, 16, 1)

@@ -1,4 +1,5 @@
-"""The compiled GAN step: every model pair, loss, penalty and option; 8 devices vs 1."""
+"""The compiled GAN step: every model pair (plain and conditional), loss, penalty and option;
+8 devices vs 1."""
 
 import itertools
 import re
@@ -17,7 +18,8 @@ from tests.helpers import tiny_config
 
 def run_steps(config, mesh, num_steps=2):
   dataset, generator, state = gan_state.setup(config, mesh)
-  step_fn = steps.make_train_step(config, generator.latent_dim, mesh)
+  frequencies = datasets.class_frequencies(dataset) if config.conditional else None
+  step_fn = steps.make_train_step(config, generator.latent_dim, mesh, frequencies)
   history = []
   for step in range(num_steps):
     state, metrics = step_fn(state, train.real_batch(dataset, step, config, mesh))
@@ -40,6 +42,33 @@ def _assert_finite(history):
 def test_every_pair_trains_with_finite_losses(g_name, d_name):
   _, history = run_steps(tiny_config(g_name, d_name), _one_device())
   _assert_finite(history)
+
+
+@pytest.mark.parametrize("g_name,d_name", itertools.product(GENERATORS, DISCRIMINATORS))
+def test_every_conditional_pair_trains_with_finite_losses(g_name, d_name):
+  state, history = run_steps(tiny_config(g_name, d_name, conditional=True), _one_device())
+  _assert_finite(history)
+  assert int(state.step) == 2
+
+
+def test_a_conditional_step_with_a_penalty_and_several_d_updates_trains():
+  config = tiny_config("fire", "fire", conditional=True, n_disc=2, g_fresh_latents=True)
+  config.penalty.update(name="r1", weight=10.0)
+  _, history = run_steps(config, _one_device())
+  _assert_finite(history)
+  assert all(m["penalty"] > 0 for m in history)
+
+
+def test_fake_classes_are_drawn_from_the_class_frequencies_and_latents_stay_as_before():
+  key = jax.random.PRNGKey(4)
+  z, labels = steps.fake_inputs(key, 4000, 3, np.array([0.2, 0.0, 0.8], np.float32))
+  np.testing.assert_array_equal(z, jax.random.normal(key, (4000, 3)))
+  counts = np.bincount(np.asarray(labels), minlength=3) / 4000
+  np.testing.assert_allclose(counts, [0.2, 0.0, 0.8], atol=0.02)
+  assert labels.dtype == np.int32 and counts[1] == 0
+  assert steps.fake_inputs(key, 8, 3)[1] is None
+  other = steps.fake_inputs(jax.random.PRNGKey(5), 4000, 3, np.array([0.5, 0.0, 0.5]))[1]
+  assert not np.array_equal(labels, other)
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
@@ -85,6 +114,15 @@ def test_eight_devices_match_one_device():
   one, history_one = run_steps(config, _one_device(), num_steps=3)
   eight, history_eight = run_steps(config, sharding.make_mesh(), num_steps=3)
   assert len(eight.g.params["project"]["kernel"].sharding.device_set) == 8
+  for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(eight)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
+  np.testing.assert_allclose(history_one[-1]["d_loss"], history_eight[-1]["d_loss"], rtol=1e-4)
+
+
+def test_a_conditional_step_on_eight_devices_matches_one_device():
+  config = tiny_config("fire", "dcgan", batch_size=32, conditional=True)
+  one, history_one = run_steps(config, _one_device(), num_steps=3)
+  eight, history_eight = run_steps(config, sharding.make_mesh(), num_steps=3)
   for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(eight)):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
   np.testing.assert_allclose(history_one[-1]["d_loss"], history_eight[-1]["d_loss"], rtol=1e-4)

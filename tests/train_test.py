@@ -15,7 +15,7 @@ from squeezegan_jax.data import datasets, synthetic
 from squeezegan_jax.errors import ConfigError, TrainingDiverged
 from squeezegan_jax.run_loading import load_run
 from squeezegan_jax.workdir_lock import WorkdirLock
-from tests.helpers import tiny_config
+from tests.helpers import run_cli, tiny_config
 
 
 def _leaves(state):
@@ -219,7 +219,8 @@ def test_unlabelled_data_is_decided_before_training_and_trains_to_the_end(tmp_pa
 class _NumberedBatches:
   """A data set whose batch k is filled with k, holding what it last returned."""
 
-  def global_batch(self, index, batch_size, rows=slice(None), count=1):
+  def global_batch(self, index, batch_size, rows=slice(None), count=1, with_labels=False):
+    assert not with_labels
     numbers = np.repeat(np.arange(index, index + count, dtype=np.uint8), batch_size)
     numbers = numbers.reshape(count, batch_size)[:, rows].ravel()
     self.last = np.repeat(numbers, 4).reshape(-1, 2, 2, 1)
@@ -238,6 +239,58 @@ def test_a_steps_real_data_holds_its_n_disc_batches_in_order(n_disc):
   # The batches are read as one array and not copied: a fresh array a step faulted its
   # pages in (see the docstring).
   assert np.shares_memory(real, dataset.last)
+
+
+def _class_coded_npz(tmp_path, labelled=True):
+  """An npz whose every image is filled with 20 times its label."""
+  labels = np.arange(60) % 3
+  images = np.repeat((20 * labels).astype(np.uint8), 64).reshape(60, 8, 8)
+  path = str(tmp_path / "coded.npz")
+  synthetic.write_npz(path, images, labels if labelled else None)
+  return path
+
+
+@pytest.mark.parametrize("n_disc", [1, 2])
+def test_a_conditional_steps_labels_are_those_of_its_images_on_every_device(tmp_path, n_disc):
+  config = tiny_config(conditional=True, n_disc=n_disc)
+  config.dataset.update(name=f"npz:{_class_coded_npz(tmp_path)}")
+  dataset = datasets.load_dataset(config.dataset, gan_state.stream_key(0, 1))
+  mesh = sharding.make_mesh()
+  for step in (0, 3):
+    images, labels = train.real_batch(dataset, step, config, mesh)
+    assert labels.shape == (n_disc, 16) and labels.dtype == np.int32
+    assert labels.sharding == sharding.batch_sharded(mesh, batch_axis=1)
+    np.testing.assert_array_equal(np.asarray(images)[:, :, 0, 0, 0], 20 * np.asarray(labels))
+  assert len(set(np.asarray(labels).ravel())) == 3
+
+
+def test_a_conditional_run_resumes_bitwise(tmp_path):
+  config = lambda steps: tiny_config("dcgan", "fire", conditional=True, num_train_steps=steps)
+  unbroken = train.train_and_evaluate(config(4), str(tmp_path / "unbroken"))
+  workdir = str(tmp_path / "resumed")
+  train.train_and_evaluate(config(2), workdir)
+  resumed = train.train_and_evaluate(config(4), workdir)
+  assert int(resumed.step) == 4 and _equal(unbroken, resumed)
+  plain = train.train_and_evaluate(tiny_config("dcgan", "fire"), str(tmp_path / "plain"))
+  assert not _equal(unbroken.g.params, plain.g.params)
+
+
+def test_a_conditional_run_refuses_a_workdir_of_an_unconditional_one(reference_run):
+  workdir, _ = reference_run
+  with pytest.raises(ConfigError, match="conditional"):
+    train.train_and_evaluate(tiny_config(conditional=True, num_train_steps=6), workdir)
+
+
+def test_conditioning_on_data_without_labels_fails_before_training_naming_the_data(tmp_path):
+  path = _class_coded_npz(tmp_path, labelled=False)
+  result = run_cli("squeezegan_jax.main", "--config=configs/default.py",
+                   f"--workdir={tmp_path / 'run'}", "--config.conditional=True",
+                   f"--config.dataset.name=npz:{path}")
+  assert result.returncode == 2, result.stderr
+  lines = [line for line in result.stderr.splitlines() if line.strip()]
+  assert len(lines) == 1 and "Traceback" not in result.stderr
+  assert f"npz:{path}" in lines[0] and "no class labels" in lines[0]
+  assert not os.path.exists(tmp_path / "run" / "checkpoints")
 
 
 def test_the_prefetcher_hands_over_each_steps_batch_already_on_the_devices():

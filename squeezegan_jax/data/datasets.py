@@ -28,11 +28,11 @@ class Dataset(Protocol):
   num_classes: int | None
 
   def global_batch(self, index: int, batch_size: int, rows: slice = slice(None),
-                   count: int = 1) -> np.ndarray:
+                   count: int = 1, with_labels: bool = False) -> Any:
     """Rows `rows` of the index-th global training batch (of it and the count - 1 after it,
     one after the other in one array): uint8 images (scaled on the device by
     to_model_range, a quarter of the bytes to read and send) or float32 data already in the
-    model's range."""
+    model's range; with_labels: (that, their int32 labels)."""
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Examples (and labels, if any) of 'train' or 'test' for evaluation (at most
@@ -132,14 +132,19 @@ class ImageDataset:
     return np.asarray(jax.random.permutation(jax.random.fold_in(self._key, epoch), count))
 
   def global_batch(self, index: int, batch_size: int, rows: slice = slice(None),
-                   count: int = 1) -> np.ndarray:
+                   count: int = 1, with_labels: bool = False) -> Any:
     positions = np.arange(index * batch_size, (index + count) * batch_size)
     positions = positions.reshape(count, batch_size)[:, rows].ravel()
     epochs, offsets = np.divmod(positions, len(self._splits["train"]))
     records = np.empty(len(positions), np.int64)
     for epoch in np.unique(epochs):
       records[epochs == epoch] = self._permutation(int(epoch))[offsets[epochs == epoch]]
-    return self._splits["train"].read(records)[0]
+    images, labels = self._splits["train"].read(records)
+    if not with_labels:
+      return images
+    if labels is None:
+      raise ConfigError("conditional", True, [False], "this data set has no class labels")
+    return images, np.asarray(labels, np.int32)
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     source = self._splits[check_choice("split", split, self._splits)]
@@ -167,9 +172,13 @@ class GaussianMixture2D:
     return np.asarray(jnp.asarray(self.centers)[modes] + noise), np.asarray(modes)
 
   def global_batch(self, index: int, batch_size: int, rows: slice = slice(None),
-                   count: int = 1) -> np.ndarray:
-    return np.concatenate([self.sample(jax.random.fold_in(self._key, index + i), batch_size)[0]
-                           [rows] for i in range(count)])
+                   count: int = 1, with_labels: bool = False) -> Any:
+    drawn = [self.sample(jax.random.fold_in(self._key, index + i), batch_size)
+             for i in range(count)]
+    points = np.concatenate([p[rows] for p, _ in drawn])
+    if not with_labels:
+      return points
+    return points, np.concatenate([m[rows] for _, m in drawn]).astype(np.int32)
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     split_index = ("train", "test").index(check_choice("split", split, ("train", "test")))
@@ -309,6 +318,16 @@ def data_shape(config: Mapping[str, Any]) -> tuple[int, ...]:
   if config["name"] in POINT_DATASETS:
     return (2,)
   return (config["image_size"], config["image_size"], config["channels"])
+
+
+def class_frequencies(dataset: Dataset) -> np.ndarray:
+  """Each class's share of the training split's evaluation examples (all of them up to
+  MAX_EVAL_EXAMPLES, else that many spread evenly): what conditional fakes are drawn from."""
+  labels = dataset.eval_arrays("train")[1]
+  if labels is None or not dataset.num_classes:
+    raise ConfigError("conditional", True, [False], "this data set has no class labels")
+  counts = np.bincount(labels, minlength=dataset.num_classes)
+  return (counts / counts.sum()).astype(np.float32)
 
 
 def load_dataset(config: Mapping[str, Any], key: jax.Array) -> Dataset:

@@ -7,7 +7,10 @@ learned from) or the held-out split (config.eval_reference), at most
 datasets.MAX_EVAL_EXAMPLES images; generated samples: as many by default. Images are scored
 in the data set's classifier's features (or InceptionV3's when its weights are given); 2D
 points on their coordinates plus the mode counts. Samples come from the EMA generator with
-config.sampling_stats BatchNorm statistics, from latents fixed by the seed.
+config.sampling_stats BatchNorm statistics, from latents fixed by the seed. A conditional
+generator's samples take the reference split's own labels in order (repeated when more
+samples than references are scored), so classes appear exactly as in the data, and gain
+the intra-FID and classifier-agreement scores.
 """
 
 from typing import Any, Callable, Mapping
@@ -27,14 +30,26 @@ FEATURES = ("classifier", "inception")
 SAMPLE_BATCH = 500
 
 
-def generate(sample_fn: Callable[[Any, jax.Array], jax.Array], variables: Any,
-             latent_dim: int, num: int, key: jax.Array) -> np.ndarray:
-  """num samples in fixed-size batches (one compilation), from latents drawn from `key`."""
+def generate(sample_fn: Callable[..., jax.Array], variables: Any, latent_dim: int, num: int,
+             key: jax.Array, labels: np.ndarray | None = None) -> np.ndarray:
+  """num samples in fixed-size batches (one compilation), from latents drawn from `key`
+  (and, for a conditional generator, at the given num labels)."""
   batches = []
   for i in range(-(-num // SAMPLE_BATCH)):
     z = jax.random.normal(jax.random.fold_in(key, i), (SAMPLE_BATCH, latent_dim))
-    batches.append(np.asarray(sample_fn(variables, z)))
+    if labels is None:
+      batches.append(np.asarray(sample_fn(variables, z)))
+    else:
+      batch = np.zeros(SAMPLE_BATCH, np.int32)
+      chunk = labels[i * SAMPLE_BATCH:(i + 1) * SAMPLE_BATCH]
+      batch[:len(chunk)] = chunk
+      batches.append(np.asarray(sample_fn(variables, z, batch)))
   return np.concatenate(batches)[:num]
+
+
+def sample_labels(reference_labels: np.ndarray, num: int) -> np.ndarray:
+  """The classes of num conditional samples: the reference labels in order, repeated."""
+  return np.resize(np.asarray(reference_labels, np.int32), num)
 
 
 REFERENCE_SPLITS = datasets.REFERENCE_SPLITS
@@ -99,10 +114,11 @@ class Evaluator:
       return self.classifier.features_and_probabilities(samples)
     return self._embed(samples), None
 
-  def score(self, samples: np.ndarray,
-            key: jax.Array | None = None) -> dict[str, float]:
+  def score(self, samples: np.ndarray, key: jax.Array | None = None,
+            labels: np.ndarray | None = None) -> dict[str, Any]:
     """All scores of `samples` against the reference split (KID's subsets from `key`, by
-    default the protocol's fixed SCORE_KEY)."""
+    default the protocol's fixed SCORE_KEY); given the classes the samples were drawn for,
+    the conditional scores too."""
     key = jax.random.PRNGKey(SCORE_KEY) if key is None else key
     features, probabilities = self.embed(samples)
     check_sample_count(len(samples))
@@ -117,6 +133,17 @@ class Evaluator:
                                         self.classifier.num_classes))
     if self.is_points:
       result.update(scores.mode_scores(samples, self.dataset.centers, self.dataset.std))
+    if labels is not None:
+      num_classes = self.dataset.num_classes
+      if self.reference_labels is None or not num_classes:
+        raise ConfigError("labels", "given", "no labels",
+                          "the reference split has no class labels to compare them with")
+      if labels.shape != (len(samples),) or labels.min() < 0 or labels.max() >= num_classes:
+        raise ConfigError("labels", f"{labels.shape}, from {labels.min()} to {labels.max()}",
+                          f"one class from 0 to {num_classes - 1} per sample")
+      result.update(scores.conditional_scores(
+          self.reference, self.reference_labels, features, labels, probabilities,
+          int(self.dataset.num_classes)))
     return result
 
 
@@ -136,9 +163,10 @@ def evaluate_generator(evaluator: Evaluator, generator: nn.Module, variables: An
   variables = sampling.sampling_variables(generator, variables, {**config, "sampling_stats": stats},
                                           stream_key(config["seed"], STANDING_STREAM))
   key = stream_key(config["seed"], EVAL_STREAM)
+  labels = (sample_labels(evaluator.reference_labels, num) if generator.num_classes else None)
   samples = generate(sampling.make_sampler(generator, stats), variables, generator.latent_dim,
-                     num, key)
+                     num, key, labels)
   protocol = {**evaluator.protocol(), "sampling_stats": stats}
   if stats == "standing":
     protocol["standing_stats_batches"] = config["standing_stats_batches"]
-  return {**protocol, **evaluator.score(samples)}
+  return {**protocol, **evaluator.score(samples, labels=labels)}

@@ -11,7 +11,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from squeezegan_jax.models.layers import ConvNormAct, activation_fn, normalize, resolution_stages
+from squeezegan_jax.models.layers import (ConvNormAct, Projection, activation_fn, check_labels,
+                                          normalize, resolution_stages)
 from squeezegan_jax.ops.conv_transpose import ConvTranspose
 
 # pytorch/examples' weights_init.
@@ -24,13 +25,17 @@ def scale_init(key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32)
 
 
 class DCGANGenerator(nn.Module):
-  """z (as a 1x1 map) -> ConvT 4x4 -> [ConvT stride 2, BN, ReLU]* -> ConvT -> tanh."""
+  """z (as a 1x1 map) -> ConvT 4x4 -> [ConvT stride 2, BN, ReLU]* -> ConvT -> tanh.
+
+  With num_classes > 0 every BatchNorm is conditional (per-class scale and shift).
+  """
 
   output_shape: Sequence[int]
   latent_dim: int = 100
   ngf: int = 64
   norm: str = "batch"
   activation: str = "relu"
+  num_classes: int = 0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -38,7 +43,9 @@ class DCGANGenerator(nn.Module):
     resolution_stages(self.output_shape)
 
   @nn.compact
-  def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
+  def __call__(self, z: jax.Array, train: bool = False,
+               labels: jax.Array | None = None) -> jax.Array:
+    check_labels(labels, self.num_classes, z.shape[0])
     stages = resolution_stages(self.output_shape)
     common = dict(kernel_size=4, kernel_init=KERNEL_INIT, dtype=self.dtype,
                   param_dtype=self.param_dtype)
@@ -47,19 +54,25 @@ class DCGANGenerator(nn.Module):
       features = self.ngf * 2 ** (stages - 1 - i)
       stride, padding = (1, 0) if i == 0 else (2, 1)  # 1x1 -> 4x4, then doubling
       x = ConvTranspose(features, stride=stride, padding=padding, **common)(x)
-      x = normalize(x, self.norm, train, self.dtype, self.param_dtype, scale_init)
+      x = normalize(x, self.norm, train, self.dtype, self.param_dtype, scale_init, labels,
+                    self.num_classes)
       x = activation_fn(self.activation)(x)
     x = ConvTranspose(self.output_shape[-1], **common)(x)
     return jnp.tanh(x.astype(jnp.float32))
 
 
 class DCGANDiscriminator(nn.Module):
-  """[Conv 4x4 stride 2, BN (not on the first), LeakyReLU 0.2]* -> Conv 4x4 valid -> logit."""
+  """[Conv 4x4 stride 2, BN (not on the first), LeakyReLU 0.2]* -> Conv 4x4 valid -> logit.
+
+  The last conv is a linear map of the flattened 4x4 features, so with num_classes > 0 the
+  projection term <embed(label), flattened features> is added to it.
+  """
 
   input_shape: Sequence[int]
   ndf: int = 64
   norm: str = "batch"
   activation: str = "leaky_relu"
+  num_classes: int = 0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -67,7 +80,9 @@ class DCGANDiscriminator(nn.Module):
     resolution_stages(self.input_shape)
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = False,
+               labels: jax.Array | None = None) -> jax.Array:
+    check_labels(labels, self.num_classes, x.shape[0])
     stages = resolution_stages(self.input_shape)
     common = dict(kernel_size=(4, 4), activation=self.activation, use_bias=False,
                   kernel_init=KERNEL_INIT, scale_init=scale_init, dtype=self.dtype,
@@ -78,5 +93,11 @@ class DCGANDiscriminator(nn.Module):
                       **common)(x, train)
     last_norm = "spectral" if self.norm == "spectral" else "none"
     common.update(activation=None)
+    features = x
     x = ConvNormAct(1, padding="VALID", norm=last_norm, **common)(x, train)
-    return x.reshape(x.shape[0]).astype(jnp.float32)
+    logit = x.reshape(x.shape[0])
+    if self.num_classes:
+      logit = logit + Projection(self.num_classes, KERNEL_INIT, dtype=self.dtype,
+                                 param_dtype=self.param_dtype, name="projection")(
+                                     features.reshape(features.shape[0], -1), labels)
+    return logit.astype(jnp.float32)

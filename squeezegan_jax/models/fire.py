@@ -120,6 +120,8 @@ class Fire(nn.Module):
   act on each channel alone, so each branch is pooled before the concatenation, which then
   copies a quarter of the map; with the bypass that holds for the average pool only (a max
   of sums is not a sum of maxes), so a max pool is applied to the sum.
+
+  With num_classes > 0 every normalization takes the labels' scale and shift.
   """
 
   widths: FireWidths
@@ -128,29 +130,30 @@ class Fire(nn.Module):
   bypass: bool = False
   upsample_input: bool = False
   pool_output: str = ""
+  num_classes: int = 0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = False,
+               labels: jax.Array | None = None) -> jax.Array:
     squeeze, expand1x1, expand3x3 = self.widths
-    common = dict(norm=self.norm, activation=self.activation, dtype=self.dtype,
-                  param_dtype=self.param_dtype)
-    squeezed = ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train)
+    common = dict(norm=self.norm, activation=self.activation, num_classes=self.num_classes,
+                  dtype=self.dtype, param_dtype=self.param_dtype)
+    squeezed = ConvNormAct(squeeze, (1, 1), name="squeeze", **common)(x, train, labels)
     pool_terms = self.pool_output != "" and (not self.bypass or self.pool_output == "avg_pool")
     pooled = lambda term: pool2x(term, self.pool_output) if pool_terms else term
     out = jnp.concatenate([
         pooled(self._upsampled(ConvNormAct(expand1x1, (1, 1), name="expand1x1",
-                                           **common)(squeezed, train))),
+                                           **common)(squeezed, train, labels))),
         pooled(ConvNormAct(expand3x3, (3, 3), name="expand3x3",
-                           **common)(self._upsampled(squeezed), train)),
+                           **common)(self._upsampled(squeezed), train, labels)),
     ], axis=-1)
     if self.bypass:
       shortcut = x
       if x.shape[-1] != out.shape[-1]:
-        shortcut = ConvNormAct(out.shape[-1], (1, 1), norm=self.norm, activation=None,
-                               dtype=self.dtype, param_dtype=self.param_dtype,
-                               name="bypass")(x, train)
+        shortcut = ConvNormAct(out.shape[-1], (1, 1), **{**common, "activation": None},
+                               name="bypass")(x, train, labels)
       out = out + pooled(self._upsampled(shortcut))
     if self.pool_output and not pool_terms:
       out = pool2x(out, self.pool_output)

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from squeezegan_jax.errors import ConfigError, check_choice
 from squeezegan_jax.models.fire import Fire, FireWidths, block_widths, scaled
 from squeezegan_jax.models.layers import (DOWNSAMPLE_MODES, UPSAMPLE_MODES, ConvNormAct,
-                                          activation_fn, normalize, resolution_stages,
-                                          upsample2x)
+                                          Projection, activation_fn, check_labels, normalize,
+                                          resolution_stages, upsample2x)
 from squeezegan_jax.ops.conv_transpose import ConvTranspose
 from squeezegan_jax.ops.fast_conv import Conv
 
@@ -23,7 +23,8 @@ class FireGenerator(nn.Module):
   costs the most, as DCGAN halves its channels per stage; `widths` gives them explicitly
   instead, narrowest first. `width_multiplier` scales the stem and every block. Upsampling
   by resize lets each Fire block's 3x3 expand do the smoothing, which avoids transposed-conv
-  checkerboards; `upsample="transposed"` is the ablation.
+  checkerboards; `upsample="transposed"` is the ablation. With num_classes > 0 (set from the
+  data set when config.conditional) every normalization is conditional on the labels.
   """
 
   output_shape: Sequence[int]
@@ -41,6 +42,7 @@ class FireGenerator(nn.Module):
   upsample: str = "nearest"
   norm: str = "batch"
   activation: str = "relu"
+  num_classes: int = 0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -54,27 +56,32 @@ class FireGenerator(nn.Module):
     self.block_widths()
 
   @nn.compact
-  def __call__(self, z: jax.Array, train: bool = False) -> jax.Array:
+  def __call__(self, z: jax.Array, train: bool = False,
+               labels: jax.Array | None = None) -> jax.Array:
     self.validate()
+    check_labels(labels, self.num_classes, z.shape[0])
     widths = self.block_widths()
     stages = resolution_stages(self.output_shape)
     common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    conditioned = dict(labels=labels, num_classes=self.num_classes)
     stem = scaled(self.stem_channels, self.width_multiplier)
     x = nn.Dense(4 * 4 * stem, use_bias=self.norm in ("none", "spectral"),
                  name="project", **common)(z)
     x = x.reshape(z.shape[0], 4, 4, stem)
-    x = activation_fn(self.activation)(normalize(x, self.norm, train, **common))
+    x = activation_fn(self.activation)(normalize(x, self.norm, train, **common, **conditioned))
     blocks = iter(widths)
     for stage in range(stages):
       if self.upsample == "transposed":
         x = ConvTranspose(x.shape[-1], name=f"up{stage}", **common)(x)
-        x = activation_fn(self.activation)(normalize(x, self.norm, train, **common))
+        x = activation_fn(self.activation)(normalize(x, self.norm, train, **common,
+                                                     **conditioned))
       elif self.upsample == "bilinear":
         x = upsample2x(x, self.upsample)
       for block in range(self.blocks_per_stage):
         # Nearest upsampling happens inside the stage's first block, after its squeeze.
         x = Fire(next(blocks), norm=self.norm, activation=self.activation, bypass=self.bypass,
-                 upsample_input=block == 0 and self.upsample == "nearest", **common)(x, train)
+                 upsample_input=block == 0 and self.upsample == "nearest",
+                 num_classes=self.num_classes, **common)(x, train, labels)
     x = Conv(self.output_shape[-1], (3, 3), name="to_image", **common)(x)
     return jnp.tanh(x.astype(jnp.float32))
 
@@ -84,7 +91,8 @@ class FireDiscriminator(nn.Module):
 
   The stem is a 4x4 stride-2 conv by default (SqueezeNet also downsamples before its first
   Fire module): full-resolution Fire blocks would cost more than all of DCGAN's D. Block
-  widths follow SqueezeNet's own metaparameters, growing with depth (or `widths`).
+  widths follow SqueezeNet's own metaparameters, growing with depth (or `widths`). With
+  num_classes > 0 the logit gains the projection term <embed(label), pooled features>.
   """
 
   input_shape: Sequence[int]
@@ -102,6 +110,7 @@ class FireDiscriminator(nn.Module):
   downsample: str = "avg_pool"
   norm: str = "none"
   activation: str = "leaky_relu"
+  num_classes: int = 0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -115,8 +124,10 @@ class FireDiscriminator(nn.Module):
     self.block_widths()
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = False,
+               labels: jax.Array | None = None) -> jax.Array:
     self.validate()
+    check_labels(labels, self.num_classes, x.shape[0])
     widths = self.block_widths()
     stages = discriminator_stages(self.input_shape, self.stem_stride)
     common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
@@ -144,7 +155,10 @@ class FireDiscriminator(nn.Module):
       logit = nn.SpectralNorm(dense, name="logit_spectral")(x, update_stats=train)
     else:
       logit = dense(x)
-    return logit[:, 0].astype(jnp.float32)
+    logit = logit[:, 0]
+    if self.num_classes:
+      logit = logit + Projection(self.num_classes, name="projection", **common)(x, labels)
+    return logit.astype(jnp.float32)
 
 
 def discriminator_stages(shape: Sequence[int], stem_stride: int) -> int:

@@ -1,4 +1,5 @@
-"""Small building blocks shared by every model: activations, normalized convs, resampling."""
+"""Small building blocks shared by every model: activations, normalized convs, resampling, and
+the two class-conditioning pieces (per-class affine normalization, the projection head)."""
 
 from typing import Any, Callable, Sequence
 
@@ -33,7 +34,8 @@ class ConvNormAct(nn.Module):
 
   The bias is dropped when a normalization with its own shift (batch, layer) follows, as in
   DCGAN; spectral normalization wraps the conv itself and keeps its power-iteration vector
-  in the `batch_stats` collection.
+  in the `batch_stats` collection. With num_classes > 0 the normalization's scale and shift
+  are the label's (conditional BatchNorm, see `normalize`).
   """
 
   features: int
@@ -45,13 +47,16 @@ class ConvNormAct(nn.Module):
   use_bias: bool | None = None
   kernel_init: Initializer = nn.linear.default_kernel_init
   scale_init: Initializer = nn.initializers.ones
+  num_classes: int = 0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool = False,
+               labels: jax.Array | None = None) -> jax.Array:
     check_choice("norm", self.norm, NORMS)
-    use_bias = self.norm in ("none", "spectral") if self.use_bias is None else self.use_bias
+    has_shift = self.norm in ("batch", "layer") or self.num_classes > 0
+    use_bias = not has_shift if self.use_bias is None else self.use_bias
     conv = Conv(self.features, tuple(self.kernel_size), strides=tuple(self.strides),
                 padding=self.padding, use_bias=use_bias, kernel_init=self.kernel_init,
                 dtype=self.dtype, param_dtype=self.param_dtype, name="conv")
@@ -59,25 +64,81 @@ class ConvNormAct(nn.Module):
       x = nn.SpectralNorm(conv, name="spectral")(x, update_stats=train)
     else:
       x = conv(x)
-    x = normalize(x, self.norm, train, self.dtype, self.param_dtype, self.scale_init)
+    x = normalize(x, self.norm, train, self.dtype, self.param_dtype, self.scale_init,
+                  labels, self.num_classes)
     return x if self.activation is None else activation_fn(self.activation)(x)
 
 
 def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any,
-              scale_init: Initializer = nn.initializers.ones) -> jax.Array:
+              scale_init: Initializer = nn.initializers.ones, labels: jax.Array | None = None,
+              num_classes: int = 0) -> jax.Array:
   """Applies batch or layer normalization (per-channel affine); other norms pass through.
 
   BatchNorm uses PyTorch's defaults (momentum 0.1 there is 0.9 here, eps 1e-5) so the
-  DCGAN baseline matches pytorch/examples.
+  DCGAN baseline matches pytorch/examples. With num_classes > 0 the affine is each
+  example's class's own (conditional BatchNorm, Dumoulin et al. 2017; de Vries et al.
+  2017): statistics are shared, scale and shift are looked up by label (for norm "none",
+  the class affine alone).
   """
+  affine = num_classes == 0
   if norm == "batch":
-    return nn.BatchNorm(use_running_average=not train, momentum=BATCH_NORM_MOMENTUM,
-                        epsilon=1e-5, scale_init=scale_init, dtype=dtype,
-                        param_dtype=param_dtype)(x)
-  if norm == "layer":
-    return nn.LayerNorm(reduction_axes=tuple(range(1, x.ndim)), feature_axes=-1,
-                        dtype=dtype, param_dtype=param_dtype)(x)
-  return x
+    x = nn.BatchNorm(use_running_average=not train, momentum=BATCH_NORM_MOMENTUM,
+                     epsilon=1e-5, use_scale=affine, use_bias=affine, scale_init=scale_init,
+                     dtype=dtype, param_dtype=param_dtype)(x)
+  elif norm == "layer":
+    x = nn.LayerNorm(reduction_axes=tuple(range(1, x.ndim)), feature_axes=-1,
+                     use_scale=affine, use_bias=affine, dtype=dtype, param_dtype=param_dtype)(x)
+  if affine:
+    return x
+  return ClassAffine(num_classes, scale_init, dtype=dtype, param_dtype=param_dtype)(x, labels)
+
+
+def check_labels(labels: jax.Array | None, num_classes: int, batch: int) -> None:
+  """A conditional network needs one integer label per example; others take none."""
+  if num_classes and (labels is None or labels.shape != (batch,)):
+    got = None if labels is None else labels.shape
+    raise ValueError(f"a network conditioned on {num_classes} classes needs labels of shape "
+                     f"({batch},), got {got}")
+  if not num_classes and labels is not None:
+    raise ValueError("labels were given to an unconditional network (num_classes 0)")
+
+
+class ClassAffine(nn.Module):
+  """x * scale[label] + shift[label], per channel: one scale and shift vector per class."""
+
+  num_classes: int
+  scale_init: Initializer = nn.initializers.ones
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, labels: jax.Array) -> jax.Array:
+    check_labels(labels, self.num_classes, x.shape[0])
+    channels = x.shape[-1]
+    embed = lambda name, init: nn.Embed(self.num_classes, channels, embedding_init=init,
+                                        dtype=self.dtype, param_dtype=self.param_dtype,
+                                        name=name)(labels)
+    shape = (x.shape[0],) + (1,) * (x.ndim - 2) + (channels,)
+    scale = embed("class_scale", self.scale_init).reshape(shape)
+    shift = embed("class_shift", nn.initializers.zeros).reshape(shape)
+    return x * scale + shift
+
+
+class Projection(nn.Module):
+  """<embed(label), features> per example: the projection discriminator's class term
+  (Miyato & Koyama 2018), added to the unconditional logit."""
+
+  num_classes: int
+  embedding_init: Initializer = nn.initializers.xavier_uniform()
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, features: jax.Array, labels: jax.Array) -> jax.Array:
+    check_labels(labels, self.num_classes, features.shape[0])
+    embedded = nn.Embed(self.num_classes, features.shape[-1], embedding_init=self.embedding_init,
+                        dtype=self.dtype, param_dtype=self.param_dtype, name="embed")(labels)
+    return jnp.sum(embedded * features, axis=-1)
 
 
 def upsample2x(x: jax.Array, mode: str) -> jax.Array:

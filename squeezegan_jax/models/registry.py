@@ -24,8 +24,10 @@ DISCRIMINATORS: dict[str, type[nn.Module]] = {
     "fire": FireDiscriminator, "dcgan": DCGANDiscriminator, "mlp": MLPDiscriminator}
 MODELS = {"generator": GENERATORS, "discriminator": DISCRIMINATORS}
 
-# Module fields that are not config fields: the data shape, dtypes and Flax's own.
-_NOT_CONFIG = {"output_shape", "input_shape", "dtype", "param_dtype", "parent", "name"}
+# Module fields that are not config fields: the data shape, the class count (the data set's,
+# when config.conditional), dtypes and Flax's own.
+_NOT_CONFIG = {"output_shape", "input_shape", "num_classes", "dtype", "param_dtype", "parent",
+               "name"}
 _CHOICES = {"norm": NORMS, "activation": tuple(ACTIVATIONS), "upsample": UPSAMPLE_MODES,
             "downsample": DOWNSAMPLE_MODES, "output_activation": OUTPUT_ACTIVATIONS}
 _POSITIVE_INTS = ("latent_dim", "ngf", "ndf", "stem_channels", "blocks_per_stage")
@@ -83,12 +85,13 @@ def compute_dtype(name: str) -> Any:
 
 
 def build(role: str, section: Mapping[str, Any], shape: Sequence[int],
-          dtype: str = "float32") -> nn.Module:
-  """The `role` model named by its config section, for data of `shape`, validated."""
+          dtype: str = "float32", num_classes: int = 0) -> nn.Module:
+  """The `role` model named by its config section, for data of `shape`, validated;
+  conditioned on `num_classes` labels when that is above 0."""
   fields = resolve_section(role, section)
   module = MODELS[role][fields.pop("name")]
   model = module(tuple(shape), **{k: _hashable(v) for k, v in fields.items()},
-                 dtype=compute_dtype(dtype))
+                 num_classes=num_classes, dtype=compute_dtype(dtype))
   try:
     model.validate()
   except ConfigError as error:
@@ -100,12 +103,12 @@ def build(role: str, section: Mapping[str, Any], shape: Sequence[int],
 
 
 def build_generator(section: Mapping[str, Any], shape: Sequence[int],
-                    dtype: str = "float32") -> nn.Module:
+                    dtype: str = "float32", num_classes: int = 0) -> nn.Module:
   """The generator named by config.generator, producing samples of `shape`."""
-  return build("generator", section, shape, dtype)
+  return build("generator", section, shape, dtype, num_classes)
 
 
 def build_discriminator(section: Mapping[str, Any], shape: Sequence[int],
-                        dtype: str = "float32") -> nn.Module:
+                        dtype: str = "float32", num_classes: int = 0) -> nn.Module:
   """The discriminator named by config.discriminator, scoring samples of `shape`."""
-  return build("discriminator", section, shape, dtype)
+  return build("discriminator", section, shape, dtype, num_classes)

@@ -79,3 +79,23 @@ def test_class_scores():
   assert result["classifier_score"] == pytest.approx(10, rel=1e-6)
   one_class = scores.class_scores(np.eye(10)[np.zeros(100, int)], labels, 10)
   assert one_class["class_coverage"] == 1 and one_class["classifier_score"] == pytest.approx(1)
+
+
+def test_intra_fid_scores_each_class_against_its_own_real_features_by_hand():
+  key = jax.random.PRNGKey(0)
+  real = np.asarray(jax.random.normal(key, (200, 2)), np.float64)
+  real_labels = np.arange(200) % 2
+  fake = real.copy()
+  fake[real_labels == 1] += np.array([3.0, 0.0])  # class 1 moved by 3: its FID is 9
+  probabilities = np.eye(2)[np.r_[np.zeros(150, int), np.ones(50, int)]]
+  result = scores.conditional_scores(real, real_labels, fake, real_labels, probabilities, 3)
+  assert result["intra_fid_by_class"][0] == pytest.approx(0.0, abs=1e-9)
+  assert result["intra_fid_by_class"][1] == pytest.approx(9.0, rel=1e-9)
+  assert result["intra_fid_by_class"][2] is None  # no examples of class 2
+  assert result["intra_fid"] == pytest.approx(4.5) and result["intra_fid_worst"] == 9.0
+  assert result["intra_fid_worst_class"] == 1.0
+  # Samples 0-149 are called class 0 and 150-199 class 1: half of each class matches.
+  expected = np.mean(np.argmax(probabilities, 1) == real_labels)
+  assert result["class_accuracy"] == pytest.approx(expected)
+  assert "class_accuracy" not in scores.conditional_scores(real, real_labels, fake,
+                                                           real_labels, None, 2)

@@ -1,5 +1,7 @@
-"""The shared building blocks: resampling, the conv unit's bias rule, size checks."""
+"""The shared building blocks: resampling, the conv unit's bias rule, size checks, class
+conditioning (conditional normalization, the projection term)."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -60,3 +62,48 @@ def test_an_unknown_activation_lists_the_known_ones():
   with pytest.raises(ConfigError, match=r"activation='tanh2' is not valid; accepted: 'relu'"):
     layers.activation_fn("tanh2")
   assert float(layers.activation_fn("leaky_relu")(jnp.array(-1.0))) == pytest.approx(-0.2)
+
+
+class _Normalized(nn.Module):
+  norm: str
+
+  @nn.compact
+  def __call__(self, x, labels, train=True):
+    return layers.normalize(x, self.norm, train, jnp.float32, jnp.float32, labels=labels,
+                            num_classes=3)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", "none"])
+def test_conditional_normalization_applies_each_labels_own_scale_and_shift(norm):
+  labels = jnp.array([2, 0])
+  module = _Normalized(norm)
+  variables = module.init(jax.random.PRNGKey(0), X, labels)
+  scale = np.arange(9, dtype=np.float32).reshape(3, 3) / 4 + 0.5
+  shift = -np.arange(9, dtype=np.float32).reshape(3, 3) / 3
+  params = {"ClassAffine_0": {"class_scale": {"embedding": scale},
+                              "class_shift": {"embedding": shift}}}
+  out, _ = module.apply({**variables, "params": params}, X, labels, mutable=["batch_stats"])
+  x = np.asarray(X, np.float64)
+  if norm == "batch":
+    x = (x - x.mean((0, 1, 2))) / np.sqrt(x.var((0, 1, 2)) + 1e-5)
+  elif norm == "layer":
+    mean, var = x.mean((1, 2, 3), keepdims=True), x.var((1, 2, 3), keepdims=True)
+    x = (x - mean) / np.sqrt(var + 1e-6)
+  expected = x * scale[labels][:, None, None, :] + shift[labels][:, None, None, :]
+  np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+  assert set(params) == set(variables["params"])  # no other affine: the class's is the only
+
+
+def test_the_projection_term_is_the_labels_embedding_dotted_with_the_features():
+  features = jax.random.normal(jax.random.PRNGKey(3), (3, 5))
+  labels = jnp.array([1, 1, 0])
+  embedding = np.arange(10, dtype=np.float32).reshape(2, 5) - 4.0
+  out = layers.Projection(2).apply({"params": {"embed": {"embedding": embedding}}}, features,
+                                   labels)
+  expected = [np.dot(embedding[y], f) for y, f in zip(np.asarray(labels), np.asarray(features))]
+  np.testing.assert_allclose(out, expected, rtol=1e-5)
+
+
+def test_a_conditional_layer_needs_one_label_per_example():
+  with pytest.raises(ValueError, match=r"needs labels of shape \(2,\), got None"):
+    layers.Projection(2).init(jax.random.PRNGKey(0), X[:, 0, 0], None)

@@ -117,7 +117,7 @@ def test_a_models_config_fields_are_its_modules_fields_passed_through(role, name
   section = config_lib.model_section(role, name)
   module = registry.MODELS[role][name]
   assert set(section) - {"name"} == {f.name for f in dataclasses.fields(module)} - {
-      "output_shape", "input_shape", "dtype", "param_dtype", "parent", "name"}
+      "output_shape", "input_shape", "num_classes", "dtype", "param_dtype", "parent", "name"}
   changed = {"latent_dim": 7, "hidden": [12, 5], "stem_channels": 9, "ngf": 3, "ndf": 5}
   section.update({k: v for k, v in changed.items() if k in section})
   model = registry.build(role, section, (16, 16, 1))
@@ -125,3 +125,61 @@ def test_a_models_config_fields_are_its_modules_fields_passed_through(role, name
     if field != "name":
       expected = tuple(value) if isinstance(value, list) else value
       assert getattr(model, field) == expected, field
+
+
+SMALL = {"fire": dict(base_e=8, incr_e=8, stem_channels=8), "dcgan": dict(ngf=4, ndf=4),
+         "mlp": dict(hidden=(16,))}
+
+
+def _small(role, name, num_classes):
+  section = {"name": name, **{k: v for k, v in SMALL[name].items()
+                              if k in registry.defaults(role, name)}}
+  return registry.build(role, section, (16, 16, 1), num_classes=num_classes)
+
+
+def _perturbed(variables, key):
+  """Every parameter moved off its initial value (class affines start at 1 and 0)."""
+  leaves, tree = jax.tree.flatten(variables["params"])
+  keys = jax.random.split(key, len(leaves))
+  moved = [x + 0.3 * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys)]
+  return {**variables, "params": jax.tree.unflatten(tree, moved)}
+
+
+@pytest.mark.parametrize("role,name", [(role, name) for role, models in registry.MODELS.items()
+                                       for name in models])
+def test_a_conditional_network_depends_on_the_label_and_adds_only_class_parameters(role, name):
+  conditional, plain = _small(role, name, 3), _small(role, name, 0)
+  x = (jax.random.normal(jax.random.PRNGKey(1), (4, conditional.latent_dim))
+       if role == "generator" else jax.random.uniform(jax.random.PRNGKey(1), (4, 16, 16, 1)))
+  labels = jnp.array([0, 1, 2, 0])
+  variables = _perturbed(conditional.init(jax.random.PRNGKey(0), x, labels=labels),
+                         jax.random.PRNGKey(2))
+  out = conditional.apply(variables, x, labels=labels)
+  relabelled = conditional.apply(variables, x, labels=jnp.array([1, 2, 0, 0]))
+  assert not np.allclose(out[:3], relabelled[:3]) and np.allclose(out[3], relabelled[3])
+  plain_names = {"/".join(str(k.key) for k in path)
+                 for path, _ in jax.tree_util.tree_leaves_with_path(plain.init(
+                     jax.random.PRNGKey(0), x)["params"])}
+  names = {"/".join(str(k.key) for k in path)
+           for path, _ in jax.tree_util.tree_leaves_with_path(variables["params"])}
+  extra = names - plain_names
+  assert extra and all(("class_" in n or "projection" in n or "label_embed" in n) for n in extra)
+  with pytest.raises(ValueError, match="needs labels"):
+    conditional.apply(variables, x)
+
+
+@pytest.mark.parametrize("name", sorted(DISCRIMINATORS))
+def test_a_projection_discriminators_logit_is_the_plain_logit_plus_the_class_term(name):
+  conditional, plain = _small("discriminator", name, 3), _small("discriminator", name, 0)
+  x = jax.random.uniform(jax.random.PRNGKey(1), (4, 16, 16, 1))
+  labels = jnp.array([0, 1, 2, 1])
+  variables = _perturbed(conditional.init(jax.random.PRNGKey(0), x, labels=labels),
+                         jax.random.PRNGKey(2))
+  params = dict(variables["params"])
+  embedding = params.pop("projection")["embed"]["embedding"]
+  plain_logit = plain.apply({**variables, "params": params}, x)
+  # The class term is <embed(y), phi(x)>: at a zero embedding the logits are the plain D's.
+  zeroed = {**variables["params"], "projection": {"embed": {"embedding": 0 * embedding}}}
+  np.testing.assert_allclose(conditional.apply({**variables, "params": zeroed}, x,
+                                               labels=labels), plain_logit, rtol=1e-5)
+  assert not np.allclose(conditional.apply(variables, x, labels=labels), plain_logit)
