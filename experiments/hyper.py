@@ -131,7 +131,16 @@ def run_configs(definition: Sweep) -> list[tuple[Cell, int, ml_collections.Confi
   return runs
 
 
+# Config fields added after runs were recorded, with the value every earlier run had: left
+# out of the fingerprint at that value, so a new field does not rename (and retrain) them.
+LATER_FIELDS = {"conditional": False}
+
+
 def fingerprint(config: ml_collections.ConfigDict) -> str:
   """12 hex digits naming a run by its whole resolved config: equal configs share a run."""
-  text = json.dumps(config_lib.jsonable(config), sort_keys=True)
+  resolved = config_lib.jsonable(config)
+  for field, value in LATER_FIELDS.items():
+    if resolved.get(field) == value:
+      del resolved[field]
+  text = json.dumps(resolved, sort_keys=True)
   return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -14,10 +14,11 @@ from matplotlib import ticker  # noqa: E402  pylint: disable=wrong-import-positi
 
 OUTPUT_FILES = ("results.csv", "results.md", "quality_vs_cost.png", "quality_vs_step.png",
                 "samples.png")
-# Scores in the table when the runs have them: images first, then 2D mixtures.
+# Scores in the table when runs have them (a cell without one shows "–"): images first, the
+# conditional scores, then 2D mixtures.
 TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
-                "modes_captured", "high_quality", "heldout_fid", "heldout_precision",
-                "heldout_recall")
+                "intra_fid", "class_accuracy", "modes_captured", "high_quality", "heldout_fid",
+                "heldout_precision", "heldout_recall", "heldout_intra_fid")
 LOWER_IS_BETTER = ("fid", "kid", "heldout_fid", "heldout_kid")
 
 
@@ -59,13 +60,14 @@ def _mean_pm_std(values: Sequence[float]) -> str:
 
 def markdown_table(definition, rows: Sequence[dict]) -> str:
   """Mean +- std over seeds of each cell's final scores, with the generator's cost."""
-  scores = [s for s in TABLE_SCORES if all(s in r for r in rows)]
+  scores = [s for s in TABLE_SCORES if any(s in r for r in rows)]
   header = ["cell", "seeds", "G params", "G MFLOPs/img", *scores, "min/run"]
   lines = [f"### {definition.title}", "",
            "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
   for label, runs in _by_cell(rows).items():
     cells = [label, str(len(runs)), f"{runs[0]['g_params']:,}", f"{runs[0]['g_flops'] / 1e6:.1f}"]
-    cells += [_mean_pm_std([r[score] for r in runs]) for score in scores]
+    cells += [_mean_pm_std([r[score] for r in runs]) if all(score in r for r in runs) else "–"
+              for score in scores]
     cells.append(f"{mean_std([r['train_minutes'] for r in runs])[0]:.1f}")
     lines.append("| " + " | ".join(cells) + " |")
   better = "lower" if definition.quality in LOWER_IS_BETTER else "higher"

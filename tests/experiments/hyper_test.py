@@ -2,6 +2,7 @@
 
 import os
 
+import ml_collections
 import pytest
 
 from experiments import hyper
@@ -45,6 +46,15 @@ def test_equal_configs_share_a_fingerprint_and_any_change_gives_another():
   other = hyper.apply_overrides(base, (("seed", 1),))
   assert hyper.fingerprint(base) == hyper.fingerprint(same)
   assert hyper.fingerprint(base) != hyper.fingerprint(other)
+
+
+def test_a_field_added_later_keeps_earlier_runs_names_at_its_old_value():
+  base = hyper.load_config(os.path.join(ROOT, "configs", "default.py"))
+  older = ml_collections.ConfigDict(base.to_dict())
+  del older["conditional"]  # a config from before the field existed
+  assert hyper.fingerprint(base) == hyper.fingerprint(older)
+  conditional = hyper.apply_overrides(base, (("conditional", True),))
+  assert hyper.fingerprint(conditional) != hyper.fingerprint(base)
 
 
 def test_every_committed_sweep_validates_with_three_seeds_or_more():

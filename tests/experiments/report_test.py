@@ -32,6 +32,18 @@ def test_table_has_a_line_per_cell_with_mean_and_std():
   assert "fid: lower is better" in table
 
 
+def test_a_score_only_some_cells_have_gets_a_column_with_a_dash_elsewhere():
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1))
+  rows = [_row("plain", s, 10.0) for s in range(2)]
+  rows += [{**_row("conditional", s, 12.0), "class_accuracy": 0.9 + s / 100} for s in range(2)]
+  table = report.markdown_table(definition, rows)
+  header = next(line for line in table.splitlines() if line.startswith("| cell"))
+  assert "class_accuracy" in header
+  plain = next(line for line in table.splitlines() if line.startswith("| plain"))
+  conditional = next(line for line in table.splitlines() if line.startswith("| conditional"))
+  assert plain.split(" | ")[-2] == "–" and conditional.split(" | ")[-2] == "0.905 ± 0.007"
+
+
 @pytest.mark.parametrize("quality", ["fid", "modes_captured"])
 def test_plots_are_written(tmp_path, quality):
   definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1), quality=quality)
