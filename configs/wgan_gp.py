@@ -7,12 +7,12 @@ discriminator has no BatchNorm, which the penalty requires.
 
 import ml_collections
 
-from squeezegan_jax.config_lib import base_config, model_section
+from squeezegan_jax.config_lib import FIRST_FIRE_DESIGN, base_config, model_section
 
 
 def get_config() -> ml_collections.ConfigDict:
   config = base_config()
-  config.generator = model_section("generator", "fire", latent_dim=64)
+  config.generator = model_section("generator", "fire", latent_dim=64, **FIRST_FIRE_DESIGN)
   config.discriminator = model_section("discriminator", "fire")
   config.loss = "wasserstein"
   config.penalty.update(name="gradient_penalty", weight=10.0)

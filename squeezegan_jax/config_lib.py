@@ -20,6 +20,10 @@ from squeezegan_jax.models import registry
 
 
 MAX_SEED = 2**32 - 1
+# The Fire generator's first design (a wide dense stem, narrow blocks, SR 0.125), which the
+# digits configs and their ablations in experiments/results keep; the module's defaults are
+# the design the mnist5k ablation chose (experiments/sweeps/fire_design_mnist.py).
+FIRST_FIRE_DESIGN = {"stem_channels": 128, "base_e": 32, "incr_e": 64, "squeeze_ratio": 0.125}
 
 
 def model_section(role: str, name: str, **overrides: Any) -> ml_collections.ConfigDict:

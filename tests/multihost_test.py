@@ -7,6 +7,7 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from squeezegan_jax.run_loading import load_run
 from tests.helpers import ROOT
@@ -14,7 +15,7 @@ from tests.helpers import ROOT
 CONFIG = ("from tests.helpers import tiny_config\n"
           "def get_config():\n"
           "  return tiny_config(num_train_steps=3, checkpoint_every_steps=3, log_every_steps=1,\n"
-          "                     sample_every_steps=3)\n")
+          "                     sample_every_steps=3, conditional={conditional})\n")
 
 
 def _free_port() -> int:
@@ -30,9 +31,11 @@ def _main(config_path, workdir, devices, *extra):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_two_processes_match_one_process_with_four_devices(tmp_path):
+@pytest.mark.parametrize("conditional", [False, True])
+def test_two_processes_match_one_process_with_four_devices(tmp_path, conditional):
+  """Each process feeds its rows of every batch (and of its labels, when conditional)."""
   config_path = tmp_path / "config.py"
-  config_path.write_text(CONFIG)
+  config_path.write_text(CONFIG.format(conditional=conditional))
   single = _main(config_path, tmp_path / "single", 4)
   _, err = single.communicate(timeout=600)
   assert single.returncode == 0, err[-3000:]

@@ -50,7 +50,7 @@ def closest_dcgan_ngf(target: int, image_shape: tuple[int, int, int] = IMAGE_SHA
 
 def get_sweep() -> Sweep:
   fire = model_section("generator", "fire")
-  ngf = closest_dcgan_ngf(generator_params(fire), candidates=range(16, 33, 2))
+  ngf = closest_dcgan_ngf(generator_params(fire))
   return Sweep(title="Generator size on CIFAR-10 32x32, DCGAN discriminator, 10,000 steps",
                config="configs/cifar10_dcgan.py", fixed=BUDGET,
                cells=[Cell("DCGAN G ngf=64", (("generator.ngf", 64),), family="DCGAN G"),

@@ -5,11 +5,11 @@ python -m experiments.run --sweep=experiments/sweeps/generator_family.py --workd
 
 from experiments.hyper import DIGITS_BUDGET, Sweep, sweep
 
-from squeezegan_jax.config_lib import model_section
+from squeezegan_jax.config_lib import FIRST_FIRE_DESIGN, model_section
 
 
 def get_sweep() -> Sweep:
-  generators = [model_section("generator", "fire", latent_dim=64),
+  generators = [model_section("generator", "fire", latent_dim=64, **FIRST_FIRE_DESIGN),
                 model_section("generator", "dcgan", latent_dim=64),
                 model_section("generator", "mlp", latent_dim=64, hidden=(256, 512))]
   return Sweep(title="Generator family (digits 16x16, Fire discriminator)",

@@ -21,7 +21,8 @@ class FireGenerator(nn.Module):
   Block widths follow SqueezeNet's rule (base_e, incr_e, freq, squeeze_ratio, pct3x3) counted
   from the image end, so the narrowest blocks sit at full resolution where each channel
   costs the most, as DCGAN halves its channels per stage; `widths` gives them explicitly
-  instead, narrowest first. `width_multiplier` scales the stem and every block. Upsampling
+  instead, narrowest first. The defaults are the best design of the mnist5k ablation
+  (experiments/sweeps/fire_design_mnist.py): a narrow dense stem, wide blocks, SR 0.375. `width_multiplier` scales the stem and every block. Upsampling
   by resize lets each Fire block's 3x3 expand do the smoothing, which avoids transposed-conv
   checkerboards; `upsample="transposed"` is the ablation. With num_classes > 0 (set from the
   data set when config.conditional) every normalization is conditional on the labels.
@@ -29,11 +30,11 @@ class FireGenerator(nn.Module):
 
   output_shape: Sequence[int]
   latent_dim: int = 100
-  stem_channels: int = 128
-  base_e: int = 32
+  stem_channels: int = 64
+  base_e: int = 64
   incr_e: int = 64
   freq: int = 1
-  squeeze_ratio: float = 0.125
+  squeeze_ratio: float = 0.375
   pct3x3: float = 0.5
   widths: Sequence[Sequence[int]] | None = None
   width_multiplier: float = 1.0

@@ -53,10 +53,20 @@ def test_dcgan64_parameter_counts_are_exact():
   assert count(d_vars) == 2_765_568
 
 
+def _generator_params(section, shape):
+  g = build_generator(section, shape)
+  g_vars = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), jnp.zeros((1, g.latent_dim))))
+  return sum(x.size for x in jax.tree.leaves(g_vars["params"]))
+
+
 def test_fire64_generator_is_under_a_tenth_of_dcgan():
-  g = build_generator({"name": "fire"}, (64, 64, 3))
-  g_vars = jax.eval_shape(lambda: g.init(jax.random.PRNGKey(0), jnp.zeros((1, 100))))
-  assert sum(x.size for x in jax.tree.leaves(g_vars["params"])) <= 357_670
+  section = {"name": "fire", **config_lib.FIRST_FIRE_DESIGN}  # configs/fire64.py's
+  assert _generator_params(section, (64, 64, 3)) == 271_203 <= 357_670
+
+
+def test_the_default_fire_generator_has_a_quarter_of_dcgans_parameters_on_mnist():
+  fire = _generator_params({"name": "fire"}, (32, 32, 1))
+  assert fire == 228_577 and fire <= 0.25 * _generator_params({"name": "dcgan"}, (32, 32, 1))
 
 
 @pytest.mark.parametrize("norm", ["none", "batch", "layer", "spectral"])
