@@ -18,7 +18,7 @@ OUTPUT_FILES = ("results.csv", "results.md", "quality_vs_cost.png", "quality_vs_
 # conditional scores, then 2D mixtures.
 TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
                 "intra_fid", "class_accuracy", "modes_captured", "high_quality", "heldout_fid",
-                "heldout_precision", "heldout_recall", "heldout_intra_fid")
+                "heldout_precision", "heldout_recall")
 LOWER_IS_BETTER = ("fid", "kid", "heldout_fid", "heldout_kid")
 
 

@@ -27,9 +27,11 @@ from absl import flags
 
 from experiments import hyper, report
 from squeezegan_jax import cli, evaluate, files, summary, train
+from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import check_choice
 from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator
 from squeezegan_jax.run_loading import load_run
+from squeezegan_jax.state import DATA_STREAM, conditioning_classes, stream_key
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("sweep", None, "Sweep file (experiments/sweeps/<sweep>.py).")
@@ -60,7 +62,8 @@ def _curve(run_dir: str) -> list[dict]:
 
 def _cost(config, cache: dict) -> dict:
   """Generator and discriminator parameters and forward FLOPs per image (batch-1 forward)."""
-  key = json.dumps([config.to_dict()[k] for k in ("dataset", "generator", "discriminator")],
+  key = json.dumps([config.to_dict()[k] for k in ("dataset", "generator", "discriminator",
+                                                   "conditional")],
                    sort_keys=True, default=str)
   if key not in cache:
     nets = summary.summarize(config)
@@ -122,6 +125,17 @@ def _keep_record(run_dir: str, copy_dir: str, config) -> None:
   files.copy_atomically(os.path.join(run_dir, RESULT_FILE), os.path.join(copy_dir, RESULT_FILE))
 
 
+def check_conditional_data(runs) -> None:
+  """Refuses, before any run trains, a conditional cell whose data set has no labels."""
+  checked = set()
+  for _, _, config in runs:
+    key = json.dumps(config.dataset.to_dict(), sort_keys=True)
+    if config.conditional and key not in checked:
+      checked.add(key)
+      dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
+      conditioning_classes(config, dataset)
+
+
 def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
               dry_run: bool = False, results_dir: str | None = None,
               command: str = "", only: Sequence[str] = ()) -> list[dict]:
@@ -133,6 +147,7 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
   """
   definition = hyper.load_sweep(sweep_path)
   runs = hyper.run_configs(definition)
+  check_conditional_data(runs)
   labels = [cell.label for cell in definition.cells]
   for label in only:
     check_choice("only", label, labels)

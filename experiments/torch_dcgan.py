@@ -51,7 +51,8 @@ def jax_parameter_count(role: str, section, shape) -> int:
 
 # What the example does; any other value of these fields is refused, not ignored.
 EXAMPLE = {"n_disc": 1, "loss": "non_saturating", "penalty.name": "none", "augment": "",
-           "g_fresh_latents": False, "dtype": "float32", "optimizer.name": "adam"}
+           "g_fresh_latents": False, "dtype": "float32", "optimizer.name": "adam",
+           "conditional": False}
 
 
 def check_example_config(config: ml_collections.ConfigDict) -> tuple[int, ...]:

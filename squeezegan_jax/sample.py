@@ -86,8 +86,12 @@ def main(argv: list[str]) -> None:
   samples = np.asarray(sampling.make_sampler(run.generator, stats)(variables, z, labels))
   if FLAGS.out:
     if samples.ndim == 4:
-      columns = INTERPOLATION_STEPS if FLAGS.interpolate else None
-      columns = FLAGS.num if FLAGS.class_grid else columns
+      if FLAGS.interpolate:
+        columns = INTERPOLATION_STEPS
+      elif FLAGS.class_grid:
+        columns = FLAGS.num
+      else:  # cycling classes fall into one column each
+        columns = num_classes if num_classes and chosen is None else None
       picture = images.image_grid(samples, columns)
     else:
       picture = images.scatter_plot(samples, run.dataset.eval_arrays("train")[0][:2000])

@@ -4,7 +4,7 @@ A BatchNorm generator's running statistics average the training batches of the o
 generator, which the EMA generator's samples need not match; standing statistics
 re-estimate them from the EMA generator's own samples before sampling. A conditional
 generator samples at the labels it is given; its standing statistics see every class
-equally often.
+equally often (up to one).
 """
 
 import functools
@@ -42,10 +42,12 @@ def _sample(generator: nn.Module, train: bool, variables: Any, z: jax.Array,
   return generator.apply(variables, z, train=True, labels=labels, mutable=["batch_stats"])[0]
 
 
-def balanced_labels(num_classes: int, count: int) -> jax.Array | None:
-  """0, 1, ..., num_classes - 1, 0, 1, ... (count labels); None for an unconditional
-  generator (num_classes 0)."""
-  return jnp.arange(count, dtype=jnp.int32) % num_classes if num_classes else None
+def balanced_labels(num_classes: int, count: int, start: int = 0) -> jax.Array | None:
+  """Labels start, start + 1, ... modulo num_classes (count of them): every class equally
+  often, up to one; None for an unconditional generator (num_classes 0)."""
+  if not num_classes:
+    return None
+  return (jnp.arange(count, dtype=jnp.int32) + start) % num_classes
 
 
 def standing_statistics(generator: nn.Module, variables: Any, batch_size: int, batches: int,
@@ -58,8 +60,11 @@ def standing_statistics(generator: nn.Module, variables: Any, batch_size: int, b
     return variables
   total = None
   for i in range(batches):
+    # The class cycle carries on across batches, so that all of them together hold every
+    # class equally often (up to one).
+    labels = balanced_labels(generator.num_classes, batch_size, i * batch_size)
     stats = _jitted_batch_statistics()(generator, batch_size, variables,
-                                       jax.random.fold_in(key, i))
+                                       jax.random.fold_in(key, i), labels)
     total = stats if total is None else jax.tree.map(jnp.add, total, stats)
   return {**variables, "batch_stats": jax.tree.map(lambda s: s / batches, total)}
 
@@ -71,14 +76,13 @@ def _jitted_batch_statistics() -> Callable[..., Any]:
 
 
 def _batch_statistics(generator: nn.Module, batch_size: int, variables: Any,
-                      key: jax.Array) -> Any:
+                      key: jax.Array, labels: jax.Array | None) -> Any:
   """One train-mode batch's BatchNorm means and variances: from zeroed running statistics
   one update leaves (1 - momentum) times the batch's own."""
   zeroed = jax.tree.map(jnp.zeros_like, variables["batch_stats"])
   z = jax.random.normal(key, (batch_size, generator.latent_dim))
   _, updates = generator.apply({**variables, "batch_stats": zeroed}, z, train=True,
-                               labels=balanced_labels(generator.num_classes, batch_size),
-                               mutable=["batch_stats"])
+                               labels=labels, mutable=["batch_stats"])
   return jax.tree.map(lambda s: s / (1.0 - BATCH_NORM_MOMENTUM), updates["batch_stats"])
 
 

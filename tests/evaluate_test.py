@@ -12,6 +12,7 @@ import pytest
 from squeezegan_jax import evaluate, train
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError
+from squeezegan_jax.evaluation import evaluator
 from tests.helpers import ROOT, tiny_config
 
 
@@ -155,6 +156,19 @@ def test_conditional_samples_from_a_file_are_scored_with_their_labels(conditiona
   np.savez(tmp_path / "bad.npz", samples=held_out, labels=labels + 10)
   with pytest.raises(ConfigError, match="labels=.*one class from 0 to 9 per sample"):
     evaluate.evaluate_workdir(conditional_workdir, samples_path=str(tmp_path / "bad.npz"))
+
+
+def test_conditional_samples_keep_the_references_class_mix_at_any_count():
+  """The reference of a class-sorted data set (mnist5k, a folder) lists its classes in
+  order: any number of samples keeps their mix, and every batch holds every class."""
+  sorted_labels = np.repeat(np.arange(10), 45)
+  for num in (450, 100, 1000):
+    labels = evaluator.sample_labels(sorted_labels, num)
+    np.testing.assert_array_equal(np.bincount(labels, minlength=10), np.full(10, num // 10))
+  labels = evaluator.sample_labels(sorted_labels, 450)
+  np.testing.assert_array_equal(np.sort(labels), sorted_labels)  # each reference label once
+  assert len(set(labels[:50])) == 10
+  np.testing.assert_array_equal(labels, evaluator.sample_labels(sorted_labels, 450))
 
 
 def test_sample_draws_a_class_a_class_grid_and_interpolations_within_a_class(

@@ -107,16 +107,19 @@ def test_standing_statistics_of_a_conditional_generator_see_every_class():
                               num_classes=3)
   labels = jnp.zeros((2,), jnp.int32)
   variables = generator.init(jax.random.PRNGKey(0), jnp.zeros((2, 8)), labels=labels)
-  standing = sampling.standing_statistics(generator, variables, 6, 2, jax.random.PRNGKey(1))
+  standing = sampling.standing_statistics(generator, variables, 4, 3, jax.random.PRNGKey(1))
   key = jax.random.PRNGKey(1)
 
-  def batch_statistics(i):  # each class twice in a batch of 6, from zeroed running stats
-    z = jax.random.normal(jax.random.fold_in(key, i), (6, 8))
+  def batch_statistics(i, labels):  # from zeroed running statistics
+    z = jax.random.normal(jax.random.fold_in(key, i), (4, 8))
     zeroed = jax.tree.map(jnp.zeros_like, variables["batch_stats"])
     _, updates = generator.apply({**variables, "batch_stats": zeroed}, z, train=True,
-                                 labels=jnp.array([0, 1, 2, 0, 1, 2]), mutable=["batch_stats"])
+                                 labels=jnp.array(labels), mutable=["batch_stats"])
     return jax.tree.map(lambda s: s / (1 - 0.9), updates["batch_stats"])
-  expected = jax.tree.map(lambda a, b: (a + b) / 2, batch_statistics(0), batch_statistics(1))
+  # The class cycle runs on across the three batches: each class four times in all.
+  by_batch = [batch_statistics(0, [0, 1, 2, 0]), batch_statistics(1, [1, 2, 0, 1]),
+              batch_statistics(2, [2, 0, 1, 2])]
+  expected = jax.tree.map(lambda a, b, c: (a + b + c) / 3, *by_batch)
   for a, b in zip(jax.tree.leaves(standing["batch_stats"]), jax.tree.leaves(expected)):
     np.testing.assert_allclose(a, b, rtol=1e-5)
   sample = sampling.make_sampler(generator, "standing")

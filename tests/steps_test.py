@@ -59,6 +59,29 @@ def test_a_conditional_step_with_a_penalty_and_several_d_updates_trains():
   assert all(m["penalty"] > 0 for m in history)
 
 
+def test_both_the_real_labels_and_the_fake_classes_reach_the_networks():
+  """Permuting the real batch's labels, or drawing the fakes from other classes, changes the
+  step: neither is dropped on the way to D or G."""
+  config = tiny_config("dcgan", "fire", conditional=True)
+  mesh = _one_device()
+  dataset, generator, state = gan_state.setup(config, mesh)
+  images, labels = train.real_batch(dataset, 0, config, mesh)
+  uniform = np.full(10, 0.1, np.float32)
+
+  def updated(frequencies, real_labels):
+    step_fn = steps.make_train_step(config, generator.latent_dim, mesh, frequencies)
+    new_state, _ = step_fn(jax.tree.map(np.copy, jax.device_get(state)), (images, real_labels))
+    return jax.device_get((new_state.g.params, new_state.d.params))
+
+  base = updated(uniform, labels)
+  only_class_3 = np.eye(10, dtype=np.float32)[3]
+  for other in (updated(uniform, (labels + 1) % 10), updated(only_class_3, labels)):
+    for a, b in zip(jax.tree.leaves(base), jax.tree.leaves(other)):
+      assert a.shape == b.shape
+    assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(base),
+                                                      jax.tree.leaves(other)))
+
+
 def test_fake_classes_are_drawn_from_the_class_frequencies_and_latents_stay_as_before():
   key = jax.random.PRNGKey(4)
   z, labels = steps.fake_inputs(key, 4000, 3, np.array([0.2, 0.0, 0.8], np.float32))

@@ -27,6 +27,7 @@ import numpy as np
 from absl import flags
 from ml_collections import config_flags
 
+from experiments.benchmarks import step_setup
 from squeezegan_jax import cli, sharding, steps, train
 from squeezegan_jax import state as gan_state
 from squeezegan_jax.data import datasets, fitted_copy, image_sources, parallel_reader, synthetic
@@ -54,6 +55,7 @@ def _images_per_s(dataset, config, batches: int) -> float:
 def _step_images_per_s(config, batches: int) -> float:
   """Real images/s the training step consumes (the step's cost does not depend on the data, so
   image configs time it on digits at their size: catalog data need not be prepared)."""
+  step_setup.check_unconditional(config)
   config = ml_collections.ConfigDict(config.to_dict())
   if len(datasets.data_shape(config.dataset)) == 3:
     config.dataset.update(name="digits", data_dir="")

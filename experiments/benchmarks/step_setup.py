@@ -9,6 +9,7 @@ import ml_collections
 
 from squeezegan_jax import sharding, steps
 from squeezegan_jax import state as gan_state
+from squeezegan_jax.errors import ConfigError
 
 
 class CompiledStep(NamedTuple):
@@ -33,6 +34,13 @@ def iteration_config(config: ml_collections.ConfigDict, batch_size: int | None,
   return config
 
 
+def check_unconditional(config: ml_collections.ConfigDict) -> None:
+  """The benchmarks time the unconditional step; a conditional config is refused."""
+  if config.get("conditional"):
+    raise ConfigError("conditional", True, [False], "the step benchmarks time the "
+                      "unconditional step; leave out --config.conditional")
+
+
 def real_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   """The step's real input: one batch (n_disc is 1 here) of the data set's images."""
   image = (config.dataset.image_size, config.dataset.image_size, config.dataset.channels)
@@ -46,6 +54,7 @@ def abstract_step(config: ml_collections.ConfigDict,
 
   Returns (jitted step, abstract state, abstract real batch).
   """
+  check_unconditional(config)
   generator, init = gan_state.build_networks(config, mesh)
   shapes = jax.eval_shape(init, gan_state.model_key(config))
   replicated = sharding.replicated(mesh)
@@ -59,6 +68,7 @@ def abstract_step(config: ml_collections.ConfigDict,
 def compile_step(config: ml_collections.ConfigDict) -> CompiledStep:
   """The step compiled for every device here, its initial state and a batch of random real
   images already on the devices (so that only the step is measured)."""
+  check_unconditional(config)
   mesh = sharding.make_mesh()
   generator, state = gan_state.initial_state(config, mesh)
   real = jax.device_put(

@@ -8,9 +8,8 @@ datasets.MAX_EVAL_EXAMPLES images; generated samples: as many by default. Images
 in the data set's classifier's features (or InceptionV3's when its weights are given); 2D
 points on their coordinates plus the mode counts. Samples come from the EMA generator with
 config.sampling_stats BatchNorm statistics, from latents fixed by the seed. A conditional
-generator's samples take the reference split's own labels in order (repeated when more
-samples than references are scored), so classes appear exactly as in the data, and gain
-the intra-FID and classifier-agreement scores.
+generator's samples take the reference split's own labels (see sample_labels), so classes
+appear as in the data, and gain the intra-FID and classifier-agreement scores.
 """
 
 from typing import Any, Callable, Mapping
@@ -40,16 +39,20 @@ def generate(sample_fn: Callable[..., jax.Array], variables: Any, latent_dim: in
     if labels is None:
       batches.append(np.asarray(sample_fn(variables, z)))
     else:
-      batch = np.zeros(SAMPLE_BATCH, np.int32)
-      chunk = labels[i * SAMPLE_BATCH:(i + 1) * SAMPLE_BATCH]
-      batch[:len(chunk)] = chunk
+      # A short last batch is padded with its own labels, so that batch-mode statistics
+      # see its class mix.
+      batch = np.resize(labels[i * SAMPLE_BATCH:(i + 1) * SAMPLE_BATCH], SAMPLE_BATCH)
       batches.append(np.asarray(sample_fn(variables, z, batch)))
   return np.concatenate(batches)[:num]
 
 
 def sample_labels(reference_labels: np.ndarray, num: int) -> np.ndarray:
-  """The classes of num conditional samples: the reference labels in order, repeated."""
-  return np.resize(np.asarray(reference_labels, np.int32), num)
+  """The classes of num conditional samples: the reference's labels spread evenly by index
+  (all of them, once each, when num is the reference's size; data sorted by class keeps its
+  mix at any num), in a fixed shuffled order so that every batch holds every class."""
+  labels = np.asarray(reference_labels, np.int32)
+  spread = labels[np.arange(num) * len(labels) // num]
+  return spread[np.asarray(jax.random.permutation(jax.random.PRNGKey(SCORE_KEY), num))]
 
 
 REFERENCE_SPLITS = datasets.REFERENCE_SPLITS

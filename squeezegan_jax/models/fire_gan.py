@@ -24,8 +24,8 @@ class FireGenerator(nn.Module):
   instead, narrowest first. The defaults are the best design of the mnist5k ablation
   (experiments/sweeps/fire_design_mnist.py): a narrow dense stem, wide blocks, SR 0.375. `width_multiplier` scales the stem and every block. Upsampling
   by resize lets each Fire block's 3x3 expand do the smoothing, which avoids transposed-conv
-  checkerboards; `upsample="transposed"` is the ablation. With num_classes > 0 (set from the
-  data set when config.conditional) every normalization is conditional on the labels.
+  checkerboards; `upsample="transposed"` is the ablation. With num_classes > 0 (the data
+  set's, when config.conditional) every normalization is conditional on the labels.
   """
 
   output_shape: Sequence[int]
@@ -66,8 +66,8 @@ class FireGenerator(nn.Module):
     common = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     conditioned = dict(labels=labels, num_classes=self.num_classes)
     stem = scaled(self.stem_channels, self.width_multiplier)
-    x = nn.Dense(4 * 4 * stem, use_bias=self.norm in ("none", "spectral"),
-                 name="project", **common)(z)
+    shifted = self.norm in ("batch", "layer") or self.num_classes  # a shift follows
+    x = nn.Dense(4 * 4 * stem, use_bias=not shifted, name="project", **common)(z)
     x = x.reshape(z.shape[0], 4, 4, stem)
     x = activation_fn(self.activation)(normalize(x, self.norm, train, **common, **conditioned))
     blocks = iter(widths)

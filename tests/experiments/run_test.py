@@ -9,6 +9,7 @@ import sys
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from experiments import run
@@ -160,6 +161,22 @@ def test_an_unwritable_results_dir_is_refused_before_any_training(tmp_path, monk
   (tmp_path / "file").write_text("")
   with pytest.raises(ConfigError, match="results_dir"):
     run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(tmp_path / "file" / "x"))
+  assert not trained
+
+
+def test_a_conditional_cell_on_unlabelled_data_is_refused_before_any_training(tmp_path,
+                                                                              monkeypatch):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  images = np.stack([np.full((16, 16), 9 * i, np.uint8) for i in range(24)])
+  np.savez(tmp_path / "unlabelled.npz", images=images)
+  text = TINY_SWEEP.replace('cells=sweep("generator.squeeze_ratio", [0.25, 0.5])',
+                            'cells=sweep("conditional", [False, True])')
+  text = text.replace('"batch_size": 16,', f'"batch_size": 16, "dataset.name": '
+                      f'"npz:{tmp_path / "unlabelled.npz"}",')
+  with open(sweep_file, "w", encoding="utf-8") as f:
+    f.write(text)
+  with pytest.raises(ConfigError, match="conditional=True .*unlabelled.npz' has no class labels"):
+    run.run_sweep(sweep_file, str(tmp_path / "out"))
   assert not trained
 
 

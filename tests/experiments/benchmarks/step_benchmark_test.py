@@ -26,6 +26,14 @@ def test_benchmark_reports_the_step():
   assert report["batch_size"] == 8 and report["config"] == "default.py"
 
 
+def test_a_conditional_config_is_refused_in_one_line():
+  result = subprocess.run([sys.executable, "-m", "experiments.benchmarks.step_benchmark",
+                           "--config=configs/default.py", "--config.conditional=True"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+  assert result.returncode == 2 and "conditional=True is not valid" in result.stderr
+  assert "Traceback" not in result.stderr
+
+
 def test_benchmark_needs_no_data_set(tmp_path):
   """The step is timed on random images: a config whose data set is not prepared still runs."""
   report = _benchmark("--config.dataset.name=tfds:mnist", f"--config.dataset.data_dir={tmp_path}")
