@@ -12,16 +12,11 @@ import jax
 import jax.numpy as jnp
 
 from squeezegan_jax.models.layers import (ConvNormAct, Projection, activation_fn, check_labels,
-                                          normalize, resolution_stages)
+                                          normal_scale_init, normalize, resolution_stages)
 from squeezegan_jax.ops.conv_transpose import ConvTranspose
 
-# pytorch/examples' weights_init.
+# pytorch/examples' weights_init: conv weights N(0, 0.02), BatchNorm scales N(1, 0.02).
 KERNEL_INIT = nn.initializers.normal(0.02)
-
-
-def scale_init(key: jax.Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> jax.Array:
-  """BatchNorm scales drawn from N(1, 0.02), as pytorch/examples' weights_init does."""
-  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
 class DCGANGenerator(nn.Module):
@@ -54,7 +49,7 @@ class DCGANGenerator(nn.Module):
       features = self.ngf * 2 ** (stages - 1 - i)
       stride, padding = (1, 0) if i == 0 else (2, 1)  # 1x1 -> 4x4, then doubling
       x = ConvTranspose(features, stride=stride, padding=padding, **common)(x)
-      x = normalize(x, self.norm, train, self.dtype, self.param_dtype, scale_init, labels,
+      x = normalize(x, self.norm, train, self.dtype, self.param_dtype, normal_scale_init, labels,
                     self.num_classes)
       x = activation_fn(self.activation)(x)
     x = ConvTranspose(self.output_shape[-1], **common)(x)
@@ -85,7 +80,7 @@ class DCGANDiscriminator(nn.Module):
     check_labels(labels, self.num_classes, x.shape[0])
     stages = resolution_stages(self.input_shape)
     common = dict(kernel_size=(4, 4), activation=self.activation, use_bias=False,
-                  kernel_init=KERNEL_INIT, scale_init=scale_init, dtype=self.dtype,
+                  kernel_init=KERNEL_INIT, scale_init=normal_scale_init, dtype=self.dtype,
                   param_dtype=self.param_dtype)
     for i in range(stages):
       norm = self.norm if i > 0 or self.norm == "spectral" else "none"

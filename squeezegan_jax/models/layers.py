@@ -69,6 +69,14 @@ class ConvNormAct(nn.Module):
     return x if self.activation is None else activation_fn(self.activation)(x)
 
 
+def normal_scale_init(key: jax.Array, shape: tuple[int, ...],
+                      dtype: Any = jnp.float32) -> jax.Array:
+  """Scales drawn from N(1, 0.02): pytorch/examples' BatchNorm init, and every class's scales
+  in conditional normalization, which start apart so that classes differ from the first
+  step (as SNGAN's conditional BatchNorm is initialized)."""
+  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
 def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any,
               scale_init: Initializer = nn.initializers.ones, labels: jax.Array | None = None,
               num_classes: int = 0) -> jax.Array:
@@ -78,7 +86,7 @@ def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any
   DCGAN baseline matches pytorch/examples. With num_classes > 0 the affine is each
   example's class's own (conditional BatchNorm, Dumoulin et al. 2017; de Vries et al.
   2017): statistics are shared, scale and shift are looked up by label (for norm "none",
-  the class affine alone).
+  the class affine alone); class scales start at N(1, 0.02) whatever `scale_init` says.
   """
   affine = num_classes == 0
   if norm == "batch":
@@ -90,7 +98,7 @@ def normalize(x: jax.Array, norm: str, train: bool, dtype: Any, param_dtype: Any
                      use_scale=affine, use_bias=affine, dtype=dtype, param_dtype=param_dtype)(x)
   if affine:
     return x
-  return ClassAffine(num_classes, scale_init, dtype=dtype, param_dtype=param_dtype)(x, labels)
+  return ClassAffine(num_classes, dtype=dtype, param_dtype=param_dtype)(x, labels)
 
 
 def check_labels(labels: jax.Array | None, num_classes: int, batch: int) -> None:
@@ -107,7 +115,7 @@ class ClassAffine(nn.Module):
   """x * scale[label] + shift[label], per channel: one scale and shift vector per class."""
 
   num_classes: int
-  scale_init: Initializer = nn.initializers.ones
+  scale_init: Initializer = normal_scale_init
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 

@@ -107,3 +107,12 @@ def test_the_projection_term_is_the_labels_embedding_dotted_with_the_features():
 def test_a_conditional_layer_needs_one_label_per_example():
   with pytest.raises(ValueError, match=r"needs labels of shape \(2,\), got None"):
     layers.Projection(2).init(jax.random.PRNGKey(0), X[:, 0, 0], None)
+
+
+def test_class_scales_start_apart_near_one_and_class_shifts_at_zero():
+  variables = _Normalized("batch").init(jax.random.PRNGKey(0), X, jnp.array([0, 1]))
+  affine = variables["params"]["ClassAffine_0"]
+  scale = np.asarray(affine["class_scale"]["embedding"])
+  assert scale.shape == (3, 3) and np.all(np.abs(scale - 1) < 0.1)
+  assert len({tuple(row) for row in scale}) == 3  # the classes differ from the first step
+  np.testing.assert_array_equal(affine["class_shift"]["embedding"], 0.0)
