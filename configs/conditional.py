@@ -9,18 +9,18 @@ folder copy with labels) and the model of both G and D.
 import ml_collections
 
 from squeezegan_jax.config_lib import real_data_config
-from squeezegan_jax.errors import ConfigError, check_choice
 
 DATA = {"mnist": ("tfds:mnist", 32, 1), "cifar10": ("tfds:cifar10", 32, 3)}
 MODELS = ("fire", "dcgan")
 
 
 def get_config(arg: str = "mnist,fire") -> ml_collections.ConfigDict:
-  parts = arg.split(",")
-  if len(parts) != 2:
-    raise ConfigError("config", arg, "DATA,MODEL, e.g. configs/conditional.py:cifar10,dcgan")
-  data, model = parts
-  config = real_data_config(*DATA[check_choice("config data", data, DATA)],
-                            check_choice("config model", model, MODELS))
+  data, _, model = arg.partition(",")
+  if data not in DATA or model not in MODELS:
+    # config_flags re-raises what get_config raises as its type with one message argument.
+    raise ValueError(f"configs/conditional.py:{arg} is not valid; accepted: DATA,MODEL with "
+                     f"DATA one of {', '.join(DATA)} and MODEL one of {', '.join(MODELS)}, "
+                     "e.g. configs/conditional.py:cifar10,dcgan")
+  config = real_data_config(*DATA[data], model)
   config.conditional = True
   return config

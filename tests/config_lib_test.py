@@ -107,3 +107,18 @@ def test_a_saved_config_without_newer_fields_gets_their_defaults():
   config = config_lib.with_defaults(saved)
   assert config.sampling_stats == "standing" and config.g_fresh_latents is False
   assert config.batch_size == saved["batch_size"]
+
+
+@pytest.mark.parametrize("arg", ["mnist,fire", "mnist,dcgan", "cifar10,fire", "cifar10,dcgan"])
+def test_the_conditional_config_gives_each_conditional_pair(arg):
+  spec = importlib.util.spec_from_file_location("conditional",
+                                                os.path.join(ROOT, "configs", "conditional.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config(arg)
+  data, model = arg.split(",")
+  assert config.conditional and config.generator.name == config.discriminator.name == model
+  assert config.dataset.name == f"tfds:{data}"
+  assert config_lib.validate_config(config) == (32, 32, 3 if data == "cifar10" else 1)
+  with pytest.raises(ValueError, match="svhn,fire is not valid; accepted: DATA,MODEL"):
+    module.get_config("svhn,fire")
