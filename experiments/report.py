@@ -19,7 +19,7 @@ OUTPUT_FILES = ("results.csv", "results.md", "quality_vs_cost.png", "quality_vs_
 TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
                 "intra_fid", "class_accuracy", "modes_captured", "high_quality", "heldout_fid",
                 "heldout_precision", "heldout_recall")
-LOWER_IS_BETTER = ("fid", "kid", "heldout_fid", "heldout_kid")
+LOWER_IS_BETTER = ("fid", "kid", "intra_fid", "heldout_fid", "heldout_kid")
 
 
 def row(cell, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
