@@ -131,15 +131,12 @@ def run_configs(definition: Sweep) -> list[tuple[Cell, int, ml_collections.Confi
   return runs
 
 
-# Config fields added after runs were recorded, with the value every earlier run had: left
-# out of the fingerprint at that value, so a new field does not rename (and retrain) them.
-LATER_FIELDS = {"conditional": False}
-
-
 def fingerprint(config: ml_collections.ConfigDict) -> str:
-  """12 hex digits naming a run by its whole resolved config: equal configs share a run."""
+  """12 hex digits naming a run by its whole resolved config: equal configs share a run. A
+  field added later (config_lib.LATER_FIELDS) is left out at its old value, so that it does
+  not rename (and retrain) the runs recorded before it."""
   resolved = config_lib.jsonable(config)
-  for field, value in LATER_FIELDS.items():
+  for field, value in config_lib.LATER_FIELDS.items():
     if resolved.get(field) == value:
       del resolved[field]
   text = json.dumps(resolved, sort_keys=True)

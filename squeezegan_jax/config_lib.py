@@ -79,6 +79,11 @@ def base_config() -> ml_collections.ConfigDict:
   return config
 
 
+# Top-level fields added after runs and checkpoints were written, with the value every
+# earlier one had: a saved config without one reads as that value.
+LATER_FIELDS = {"conditional": False}
+
+
 def with_defaults(saved: dict[str, Any]) -> ml_collections.ConfigDict:
   """A saved config with the top-level fields it predates filled in from base_config()."""
   return ml_collections.ConfigDict({**base_config().to_dict(), **saved})

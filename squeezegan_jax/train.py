@@ -111,7 +111,7 @@ def _without_reading_fields(section: Any) -> Any:
 def check_same_architecture(config: ml_collections.ConfigDict):
   """A check_meta for restoring: the checkpoint's model sections must equal the config's."""
   def check(meta: dict[str, Any]) -> None:
-    saved = config_lib.with_defaults(meta["config"])
+    saved = ml_collections.ConfigDict({**config_lib.LATER_FIELDS, **meta["config"]})
     for field in ARCHITECTURE_FIELDS:
       ours, theirs = (_without_reading_fields(config_lib.jsonable(section[field]))
                       for section in (config, saved))

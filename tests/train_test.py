@@ -273,6 +273,19 @@ def test_a_conditional_run_resumes_bitwise(tmp_path):
   assert int(resumed.step) == 4 and _equal(unbroken, resumed)
 
 
+def test_a_checkpoint_from_before_conditioning_resumes(reference_run, tmp_path):
+  """A checkpoint whose config has no `conditional` field is an unconditional run's."""
+  _, reference = reference_run
+  workdir = str(tmp_path / "old")
+  train.train_and_evaluate(tiny_config(num_train_steps=2), workdir)
+  path = os.path.join(workdir, "checkpoints", "2", "meta", "metadata")
+  meta = json.load(open(path, encoding="utf-8"))
+  del meta["config"]["conditional"]
+  with open(path, "w", encoding="utf-8") as f:
+    json.dump(meta, f)
+  assert _equal(reference, train.train_and_evaluate(tiny_config(), workdir))
+
+
 def test_a_conditional_run_refuses_a_workdir_of_an_unconditional_one(reference_run):
   workdir, _ = reference_run
   with pytest.raises(ConfigError, match="conditional"):
