@@ -44,9 +44,10 @@ class Checkpoints:
 
   def _listing(self, list_fn: Callable[[], Any]) -> Any:
     """list_fn()'s value, orbax's logs silenced (this module says what matters in one
-    line). A reader lists again when a training beside it prunes a step being listed."""
+    line). A reader lists again when a training beside it prunes a step being listed (the
+    step is then gone, or caught while its directory is replaced)."""
     for _ in range(LISTING_ATTEMPTS - 1 if self.read_only else 0):
-      with contextlib.suppress(FileNotFoundError), quiet_orbax():
+      with contextlib.suppress(FileNotFoundError, NotADirectoryError), quiet_orbax():
         return list_fn()
       time.sleep(LISTING_PAUSE_S)
     with quiet_orbax():

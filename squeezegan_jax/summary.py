@@ -32,15 +32,21 @@ def count_params(params: Any) -> int:
 
 
 def _labels(model: nn.Module, x: jax.Array) -> jax.Array | None:
-  """Class-0 labels for a conditional model's example input, None for others."""
-  return jnp.zeros((x.shape[0],), jnp.int32) if model.num_classes else None
+  """Class-0 labels for a conditional model's example input, None for others (any module
+  without a class count is unconditional)."""
+  return jnp.zeros((x.shape[0],), jnp.int32) if getattr(model, "num_classes", 0) else None
+
+
+def _label_kwargs(labels: jax.Array | None) -> dict[str, jax.Array]:
+  """`labels=` for a conditional model's call; nothing for others, which may not take it."""
+  return {} if labels is None else {"labels": labels}
 
 
 def forward_flops(model: nn.Module, variables: Any, x: jax.Array) -> float:
   """FLOPs of one eval-mode forward pass on x, as XLA's cost analysis counts them."""
   labels = _labels(model, x)
   compiled = compilation.jit(lambda v, inputs: model.apply(v, inputs, train=False,
-                                                           labels=labels)).lower(
+                                                           **_label_kwargs(labels))).lower(
       variables, x).compile()
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
@@ -54,7 +60,7 @@ def layer_outputs(model: nn.Module, variables: Any, x: jax.Array) -> int:
   is_weight_layer = lambda module, method: (method == "__call__"
                                             and isinstance(module, WEIGHT_LAYERS))
   _, captured = jax.eval_shape(  # shapes only: nothing is computed
-      lambda v: model.apply(v, x, train=False, labels=_labels(model, x),
+      lambda v: model.apply(v, x, train=False, **_label_kwargs(_labels(model, x)),
                             mutable=["intermediates"], capture_intermediates=is_weight_layer),
       variables)
   return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(captured["intermediates"]))
@@ -63,9 +69,10 @@ def layer_outputs(model: nn.Module, variables: Any, x: jax.Array) -> int:
 def describe(model: nn.Module, x: jax.Array) -> dict[str, Any]:
   """The summary of one network for a single input x (batch 1)."""
   labels = _labels(model, x)
-  variables = model.init(jax.random.PRNGKey(0), x, train=False, labels=labels)
+  variables = model.init(jax.random.PRNGKey(0), x, train=False, **_label_kwargs(labels))
   params = count_params(variables["params"])
-  out = jax.eval_shape(lambda v: model.apply(v, x, train=False, labels=labels), variables)
+  out = jax.eval_shape(lambda v: model.apply(v, x, train=False, **_label_kwargs(labels)),
+                       variables)
   return {"params": params, "flops": forward_flops(model, variables, x),
           "layer_outputs": layer_outputs(model, variables, x),
           "bytes_f32": 4 * params, "bytes_bf16": 2 * params,

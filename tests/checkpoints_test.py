@@ -114,9 +114,12 @@ def test_a_save_the_disk_cannot_hold_is_refused_and_the_last_one_kept(tmp_path, 
   assert load_run(workdir).step == 2
 
 
-def test_a_reader_lists_again_when_a_step_vanishes_while_it_is_listed(tmp_path, monkeypatch):
-  """A training beside a reader prunes a step between orbax's listing and its stat of it:
-  the reader lists again; a writer, which owns the directory, does not hide it."""
+@pytest.mark.parametrize("error", [FileNotFoundError, NotADirectoryError])
+def test_a_reader_lists_again_when_a_step_vanishes_while_it_is_listed(tmp_path, monkeypatch,
+                                                                      error):
+  """A training beside a reader prunes a step between orbax's listing and its stat of it
+  (gone, or caught while its directory is replaced): the reader lists again; a writer,
+  which owns the directory, does not hide it."""
   workdir = str(tmp_path)
   train.train_and_evaluate(tiny_config(), workdir)
   listing = checkpoints_lib.ocp.CheckpointManager
@@ -125,10 +128,10 @@ def test_a_reader_lists_again_when_a_step_vanishes_while_it_is_listed(tmp_path, 
   def pruned_while_listed(*args, **kwargs):
     if len(vanished) < 2:
       vanished.append(True)
-      raise FileNotFoundError(2, "No such file or directory", "checkpoints/2")
+      raise error(2, "No such file or directory", "checkpoints/2")
     return listing(*args, **kwargs)
   monkeypatch.setattr(checkpoints_lib.ocp, "CheckpointManager", pruned_while_listed)
   assert load_run(workdir).step == 4 and len(vanished) == 2
   vanished.clear()
-  with pytest.raises(FileNotFoundError):
+  with pytest.raises(error):
     checkpoints_lib.Checkpoints(workdir)

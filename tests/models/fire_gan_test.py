@@ -71,8 +71,8 @@ def test_the_width_multiplier_scales_the_generator_stem_and_parameters():
     return variables["params"]["project"]["kernel"].shape[1], sum(
         x.size for x in jax.tree.leaves(variables["params"]))
   (stem_1, params_1), (stem_half, params_half) = count(1.0), count(0.5)
-  assert stem_1 == 16 * 128 and stem_half == 16 * 64
-  assert 0.4 * params_1 < params_half < 0.6 * params_1
+  assert stem_1 == 16 * 64 and stem_half == 16 * 32
+  assert 0.25 * params_1 < params_half < 0.5 * params_1  # convs scale as its square
 
 
 @pytest.mark.parametrize("multiplier", [0, -1.0, float("inf"), "2", 0.005])
