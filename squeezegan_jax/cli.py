@@ -120,6 +120,12 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
     sys.exit(0)
   try:
     app.run(guarded, flags_parser=_parse_flags)
+  except SystemExit:
+    # The command's work is done. The interpreter's teardown restores the default handlers,
+    # under which a late signal would kill the process and replace its exit code.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+      signal.signal(sig, signal.SIG_IGN)
+    raise
   except (_Stopped, KeyboardInterrupt) as stop:  # while parsing flags, loading, compiling
     name = str(stop) if isinstance(stop, _Stopped) else "SIGINT"
     print(f"Stopped by {name} before this command finished; what it had saved is kept. "

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from squeezegan_jax import cli, train
-from squeezegan_jax.errors import OutOfSpace
+from squeezegan_jax.errors import ConfigError, OutOfSpace
 from tests.helpers import ROOT, run_cli, tiny_config
 
 
@@ -116,23 +116,28 @@ def test_bad_sample_input_is_one_line_and_exit_2(args, message, tmp_path):
   assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
 
 
+@pytest.fixture(autouse=True)
+def restored_signal_handlers():
+  """cli.run installs process-wide handlers; give pytest its own back after each test."""
+  previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+  yield
+  for sig, handler in previous.items():
+    signal.signal(sig, handler)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_outside_the_training_loop_is_one_line_and_exit_0(sig, capfd, monkeypatch):
   """SIGTERM or Ctrl-C while a command loads, compiles or samples: no traceback."""
   monkeypatch.setattr(sys, "argv", ["squeezegan_jax.sample"])
   monkeypatch.setattr(cli, "exit_at_once", sys.exit)  # os._exit would end pytest too
-  previous = signal.getsignal(signal.SIGTERM)
 
   def interrupted_main(argv):
     del argv
     os.kill(os.getpid(), sig)
     time.sleep(5)  # the signal arrives first
     raise AssertionError("the signal did not stop the command")
-  try:
-    with pytest.raises(SystemExit) as exit_info:
-      cli.run(interrupted_main)
-  finally:
-    signal.signal(signal.SIGTERM, previous)
+  with pytest.raises(SystemExit) as exit_info:
+    cli.run(interrupted_main)
   assert exit_info.value.code == 0
   err = capfd.readouterr().err
   assert f"Stopped by {sig.name} before this command finished" in err and "Traceback" not in err
@@ -146,15 +151,11 @@ def test_a_signal_outside_the_training_loop_is_one_line_and_exit_0(sig, capfd, m
 ])
 def test_a_full_disk_is_one_line_and_exit_2(error, message, capfd, monkeypatch):
   monkeypatch.setattr(sys, "argv", ["squeezegan_jax.main"])
-  previous = signal.getsignal(signal.SIGTERM)
 
   def main(argv):
     raise error
-  try:
-    with pytest.raises(SystemExit) as exit_info:
-      cli.run(main)
-  finally:
-    signal.signal(signal.SIGTERM, previous)
+  with pytest.raises(SystemExit) as exit_info:
+    cli.run(main)
   err = capfd.readouterr().err
   assert exit_info.value.code == 2 and err.strip().splitlines() == [err.strip()]
   assert err.startswith(message)
@@ -185,6 +186,22 @@ def test_a_sigterm_while_the_config_loads_ends_with_a_line_and_exit_0(tmp_path):
   result = run_cli("squeezegan_jax.main", f"--config={config}", f"--workdir={tmp_path / 'run'}")
   assert result.returncode == 0, result.stderr[-2000:]
   assert "Stopped by SIGTERM" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("code", [0, 2])
+def test_a_finished_command_ignores_late_signals_so_its_exit_code_stands(code, monkeypatch):
+  """The interpreter's teardown restores the default handlers: a Ctrl-C then would kill the
+  process (exit -2) after its work was done."""
+  monkeypatch.setattr(sys, "argv", ["squeezegan_jax.sample"])
+
+  def main(argv):
+    del argv
+    if code:
+      raise ConfigError("config.num_train_steps", -1, "a positive integer")
+  with pytest.raises(SystemExit) as exit_info:
+    cli.run(main)
+  assert (exit_info.value.code or 0) == code
+  assert signal.getsignal(signal.SIGINT) == signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
 
 
 def test_ctrl_c_while_a_checkpoint_loads_exits_0_without_crashing(tmp_path):
