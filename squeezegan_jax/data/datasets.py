@@ -49,6 +49,10 @@ HELDOUT_EVERY = 10
 POINTS_EVAL_KEY = 2**31 - 1
 
 
+def _without_labels() -> ConfigError:
+  return ConfigError("conditional", True, [False], "this data set has no class labels")
+
+
 class ArraySplit:
   """A split held in memory: images (uint8, or float already in [-1, 1]) and labels."""
 
@@ -143,7 +147,7 @@ class ImageDataset:
     if not with_labels:
       return images
     if labels is None:
-      raise ConfigError("conditional", True, [False], "this data set has no class labels")
+      raise _without_labels()
     return images, np.asarray(labels, np.int32)
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -175,10 +179,9 @@ class GaussianMixture2D:
                    count: int = 1, with_labels: bool = False) -> Any:
     drawn = [self.sample(jax.random.fold_in(self._key, index + i), batch_size)
              for i in range(count)]
-    points = np.concatenate([p[rows] for p, _ in drawn])
-    if not with_labels:
-      return points
-    return points, np.concatenate([m[rows] for _, m in drawn]).astype(np.int32)
+    if with_labels:  # the mode indices are not classes a generator can be conditioned on
+      raise _without_labels()
+    return np.concatenate([p[rows] for p, _ in drawn])
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     split_index = ("train", "test").index(check_choice("split", split, ("train", "test")))
@@ -325,7 +328,7 @@ def class_frequencies(dataset: Dataset) -> np.ndarray:
   MAX_EVAL_EXAMPLES, else that many spread evenly): what conditional fakes are drawn from."""
   labels = dataset.eval_arrays("train")[1]
   if labels is None or not dataset.num_classes:
-    raise ConfigError("conditional", True, [False], "this data set has no class labels")
+    raise _without_labels()
   counts = np.bincount(labels, minlength=dataset.num_classes)
   return (counts / counts.sum()).astype(np.float32)
 

@@ -179,3 +179,14 @@ def test_mixture_evaluation_points_do_not_depend_on_the_seed():
                    for seed in (0, 3))
   np.testing.assert_array_equal(first.eval_arrays("train")[0], second.eval_arrays("train")[0])
   assert not np.array_equal(first.global_batch(0, 16), second.global_batch(0, 16))
+
+
+@pytest.mark.parametrize("name", ["grid25", "npz"])
+def test_a_labelled_batch_of_a_set_without_classes_is_a_config_error(name, tmp_path):
+  if name == "npz":
+    np.savez(tmp_path / "unlabelled.npz", images=np.zeros((20, 8, 8), np.uint8))
+    name = f"npz:{tmp_path / 'unlabelled.npz'}"
+  dataset = datasets.load_dataset(dict(name=name, image_size=8, channels=1),
+                                  jax.random.PRNGKey(0))
+  with pytest.raises(ConfigError, match="no class labels"):
+    dataset.global_batch(0, 4, with_labels=True)
