@@ -19,7 +19,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from typing import Sequence
 
 import jax
@@ -46,18 +45,30 @@ RESULT_FILE = "result.json"
 RECORDS_DIR = "runs"  # under --results_dir: each finished run's result.json and samples
 
 
+def _metric_rows(run_dir: str) -> list[dict]:
+  """The rows of the run's metrics.jsonl (none before its first log)."""
+  path = os.path.join(run_dir, "metrics.jsonl")
+  if not os.path.exists(path):
+    return []
+  with open(path, encoding="utf-8") as f:
+    return [json.loads(line) for line in f]
+
+
 def _curve(run_dir: str) -> list[dict]:
   """The in-training evaluations from metrics.jsonl, one per step (a rerun step counts once)."""
   by_step = {}
-  path = os.path.join(run_dir, "metrics.jsonl")
-  if os.path.exists(path):
-    with open(path, encoding="utf-8") as f:
-      for line in f:
-        record = json.loads(line)
-        scores = {k[len("eval/"):]: v for k, v in record.items() if k.startswith("eval/")}
-        if scores:
-          by_step[record["step"]] = {"step": record["step"], **scores}
+  for record in _metric_rows(run_dir):
+    scores = {k[len("eval/"):]: v for k, v in record.items() if k.startswith("eval/")}
+    if scores:
+      by_step[record["step"]] = {"step": record["step"], **scores}
   return [by_step[s] for s in sorted(by_step)]
+
+
+def training_seconds(run_dir: str) -> float:
+  """The run's training wall time over all the sessions that trained it, from its logged
+  intervals (a step logged twice, after a resume, counts once)."""
+  by_step = {r["step"]: r["interval_s"] for r in _metric_rows(run_dir) if "interval_s" in r}
+  return float(sum(by_step.values()))
 
 
 def _cost(config, cache: dict) -> dict:
@@ -76,9 +87,7 @@ def _cost(config, cache: dict) -> dict:
 def run_one(config, run_dir: str) -> dict | None:
   """Trains (or resumes) one run, scores its final EMA generator; writes run_dir/result.json.
   None when a SIGTERM or Ctrl-C stopped the training early (its checkpoint resumes it)."""
-  start = time.perf_counter()
   state = train.train_and_evaluate(config, run_dir)
-  seconds = time.perf_counter() - start
   if int(state.step) != config.num_train_steps:
     return None
   curve = _curve(run_dir)
@@ -88,7 +97,8 @@ def run_one(config, run_dir: str) -> dict | None:
     final = {"step": config.num_train_steps,
              **{k: v for k, v in scores.items() if isinstance(v, (int, float))}}
     curve.append(final)
-  record = {"final": final, "curve": curve, "train_seconds": seconds, "code": code_version()}
+  record = {"final": final, "curve": curve, "train_seconds": training_seconds(run_dir),
+            "code": code_version()}
   files.write_json(os.path.join(run_dir, RESULT_FILE), record)
   return record
 

@@ -80,16 +80,17 @@ class BatchPrefetcher:
 
 
 class _Progress:
-  """Steps/s and ETA over the last logging interval."""
+  """The wall seconds of the last logging interval, its steps/s and the ETA."""
 
   def __init__(self, step: int, total: int):
     self._step, self._time, self._total = step, time.perf_counter(), total
 
-  def update(self, step: int) -> tuple[float, float]:
+  def update(self, step: int) -> tuple[float, float, float]:
     now = time.perf_counter()
-    rate = (step - self._step) / max(now - self._time, 1e-9)
+    seconds = max(now - self._time, 1e-9)
+    rate = (step - self._step) / seconds
     self._step, self._time = step, now
-    return rate, (self._total - step) / max(rate, 1e-9)
+    return seconds, rate, (self._total - step) / max(rate, 1e-9)
 
 
 def prepare_workdir(workdir: str) -> None:
@@ -240,8 +241,9 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
       previous = (step, metrics)
       if every(config.log_every_steps, step):
         scalars = {k: float(v) for k, v in jax.device_get(metrics).items()}
-        rate, eta = progress.update(step)
-        scalars["steps_per_s"] = rate
+        seconds, rate, eta = progress.update(step)
+        # interval_s: summed over the logged steps, a resumed run's total training time.
+        scalars["steps_per_s"], scalars["interval_s"] = rate, seconds
         writer.write_scalars(step, scalars)
         if is_main:
           print(_log_line(step, total, scalars, rate, eta), flush=True)

@@ -38,7 +38,7 @@ def test_run_writes_metrics_samples_config_and_checkpoints(reference_run):
   assert int(state.step) == 4
   records = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
   assert [r["step"] for r in records] == [2, 4]
-  assert {"d_loss", "g_loss", "steps_per_s", "d_grad_norm"} <= set(records[0])
+  assert {"d_loss", "g_loss", "steps_per_s", "interval_s", "d_grad_norm"} <= set(records[0])
   assert os.path.exists(os.path.join(workdir, "samples", "step_4.png"))
   assert json.load(open(os.path.join(workdir, "config.json")))["seed"] == 0
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4"]

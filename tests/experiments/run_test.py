@@ -102,6 +102,23 @@ def test_a_run_stopped_by_a_signal_is_not_recorded_as_finished(tmp_path, monkeyp
   assert not os.path.exists(tmp_path / run.RESULT_FILE)
 
 
+def test_training_time_sums_every_session_and_counts_a_relogged_step_once(tmp_path):
+  rows = [{"step": 2, "interval_s": 3.0}, {"step": 2, "eval/fid": 9.0},
+          {"step": 4, "interval_s": 5.0},  # stopped here, resumed from step 2's checkpoint
+          {"step": 4, "interval_s": 4.0}, {"step": 6, "interval_s": 2.5}]
+  (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+  assert run.training_seconds(str(tmp_path)) == 3.0 + 4.0 + 2.5
+
+
+def test_scoring_an_already_trained_run_records_its_training_time(tmp_path):
+  """A run trained outside the sweep (or in an earlier session) keeps its own wall time."""
+  config = tiny_config(num_train_steps=4, log_every_steps=2)
+  run.train.train_and_evaluate(config, str(tmp_path))
+  logged = run.training_seconds(str(tmp_path))
+  record = run.run_one(config, str(tmp_path))
+  assert logged > 0 and record["train_seconds"] == logged
+
+
 def _fake_record(config):
   return {"final": {"step": config.num_train_steps, "fid": 10.0 + config.seed,
                     "recall": 0.5}, "curve": [], "train_seconds": 1.0}
