@@ -6,9 +6,8 @@ discriminator.
 python -m experiments.run --sweep=experiments/sweeps/frontier_cifar10.py \
     --workdir=runs/frontier_cifar10 --results_dir=experiments/results/frontier_cifar10
 
-10,000 steps at batch 64: the step takes 102-134 ms on a 2-core CPU (step_benchmark, data
-on the device), so each run is about half an hour with its two evaluations, and the nine
-runs fit an afternoon. Scored against the 10,000 training images of the protocol and,
+10,000 steps at batch 64 (docs/fire_question.md gives the step times that chose it).
+Scored against the 10,000 training images of the protocol and,
 finally, against the 5,000 held-out ones (every tenth image).
 """
 
