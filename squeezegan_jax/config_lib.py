@@ -130,6 +130,11 @@ def _check_penalty(config: ml_collections.ConfigDict) -> None:
   if config.loss == "wasserstein" and name == "none":
     raise ConfigError("penalty.name", name, ["gradient_penalty", "r1"],
                       "a Wasserstein critic needs a gradient penalty to stay Lipschitz")
+  if name == "gradient_penalty" and config.get("conditional", False):
+    raise ConfigError("penalty.name", name, ["none", "r1"],
+                      "a conditional run's fakes are of other classes than the real images "
+                      "they would be interpolated with, and the projection D scores an "
+                      "interpolate at one label; r1 penalizes real images at their own")
   norm = registry.resolve_section("discriminator", config.discriminator).get("norm")
   if name != "none" and norm == "batch":
     raise ConfigError("penalty.name", name, ["none"],

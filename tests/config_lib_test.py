@@ -79,6 +79,16 @@ def test_penalties_that_cannot_do_what_they_say_are_refused(discriminator, loss,
   assert message in str(error.value)
 
 
+def test_a_conditional_run_refuses_the_interpolating_gradient_penalty():
+  config = tiny_config("fire", "fire", conditional=True)
+  config.penalty.update(name="gradient_penalty", weight=10.0)
+  with pytest.raises(ConfigError, match="penalty.name='gradient_penalty' is not valid; "
+                                        "accepted: 'none', 'r1'.*interpolated"):
+    config_lib.validate_config(config)
+  config.penalty.name = "r1"
+  config_lib.validate_config(config)
+
+
 def test_a_refused_penalty_is_one_line_and_exit_2(tmp_path):
   result = run_cli("squeezegan_jax.main", "--config=configs/digits_dcgan.py",
                    f"--workdir={tmp_path}", "--config.penalty.name=gradient_penalty",

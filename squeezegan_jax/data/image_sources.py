@@ -177,6 +177,9 @@ def _npz_labels(labels: np.ndarray | None, count: int, name: str) -> np.ndarray 
   if not (np.issubdtype(labels.dtype, np.integer) and len(labels) == count):
     raise ConfigError("dataset.name", name, f"integer labels, one per image ({count})",
                       f"its labels are {len(labels)} of dtype {labels.dtype}")
+  if len(labels) and labels.min() < 0:
+    raise ConfigError("dataset.name", name, "class labels 0, 1, ..., num_classes - 1",
+                      f"its labels include {labels.min()}")
   return labels.astype(np.int32)
 
 

@@ -125,20 +125,24 @@ def conditional_scores(real: np.ndarray, real_labels: np.ndarray, fake: np.ndarr
                        fake_labels: np.ndarray, probabilities: np.ndarray | None,
                        num_classes: int) -> dict[str, object]:
   """Scores of class-conditional samples: intra-FID (the FID of each class's samples against
-  that class's real images; mean, worst and per class, None where either side holds fewer
-  than 2) and, given the feature classifier's probabilities, the share of samples it
-  assigns to the class they were drawn for."""
+  that class's real images; mean, worst and per class) and, given the feature classifier's
+  probabilities, the share of samples it assigns to the class they were drawn for.
+
+  A class is scored only where both sides hold more examples than the features have
+  dimensions: with fewer, a covariance is singular and the FID mostly measures the sample
+  count. Without any such class the intra-FID keys are left out."""
   per_class = []
   for k in range(num_classes):
     real_k, fake_k = real[real_labels == k], fake[fake_labels == k]
-    per_class.append(fid(real_k, fake_k) if min(len(real_k), len(fake_k)) >= 2 else None)
+    enough = min(len(real_k), len(fake_k)) > real.shape[1]
+    per_class.append(fid(real_k, fake_k) if enough else None)
   scored = {k: v for k, v in enumerate(per_class) if v is not None}
-  if not scored:
-    raise ValueError("no class holds 2 real and 2 generated examples; score more samples")
-  worst = max(scored, key=scored.get)
-  result = {"intra_fid": float(np.mean(list(scored.values()))),
-            "intra_fid_worst": scored[worst], "intra_fid_worst_class": float(worst),
-            "intra_fid_by_class": per_class}
+  result = {}
+  if scored:
+    worst = max(scored, key=scored.get)
+    result = {"intra_fid": float(np.mean(list(scored.values()))),
+              "intra_fid_worst": scored[worst], "intra_fid_worst_class": float(worst),
+              "intra_fid_by_class": per_class}
   if probabilities is not None:
     predicted = np.argmax(np.asarray(probabilities), axis=1)
     result["class_accuracy"] = float(np.mean(predicted == np.asarray(fake_labels)))

@@ -148,6 +148,8 @@ def test_npz_values_are_read_by_their_type_and_declared_range(tmp_path, images, 
      r"them as uint8"),
     ({"images": np.zeros((2, 8, 8), np.uint8), "labels": np.array([0.5, 1.0])},
      r"integer labels, one per image"),
+    ({"images": np.zeros((2, 8, 8), np.uint8), "labels": np.array([0, -1])},
+     r"class labels 0, 1, ..., num_classes - 1.*include -1"),
 ])
 def test_npz_contents_that_would_be_misread_are_refused_in_one_line(tmp_path, arrays, message):
   with pytest.raises(ConfigError, match=message):

@@ -99,3 +99,15 @@ def test_intra_fid_scores_each_class_against_its_own_real_features_by_hand():
   assert result["class_accuracy"] == pytest.approx(expected)
   assert "class_accuracy" not in scores.conditional_scores(real, real_labels, fake,
                                                            real_labels, None, 2)
+
+
+def test_intra_fid_skips_classes_with_no_more_examples_than_feature_dimensions():
+  """Below that, a class's covariance is singular and its FID mostly measures the count."""
+  real = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (30, 4)), np.float64)
+  labels = np.r_[np.zeros(26, int), np.ones(4, int)]  # class 1: 4 examples in 4 dimensions
+  result = scores.conditional_scores(real, labels, real, labels, None, 2)
+  assert result["intra_fid_by_class"][1] is None and result["intra_fid"] == pytest.approx(0)
+  too_few = scores.conditional_scores(real[labels == 1], labels[labels == 1],
+                                      real[labels == 1], labels[labels == 1],
+                                      np.eye(2)[labels[labels == 1]], 2)
+  assert too_few == {"class_accuracy": 1.0}
