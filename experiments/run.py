@@ -14,6 +14,7 @@ they are copied there too, with the command that made them, after every finished
 each run's result is kept there: a fresh clone continues the sweep instead of retraining.
 """
 
+import functools
 import json
 import os
 import shlex
@@ -103,8 +104,11 @@ def run_one(config, run_dir: str) -> dict | None:
   return record
 
 
+@functools.lru_cache(maxsize=1)
 def code_version() -> str:
-  """The git commit of the code (with -dirty for uncommitted changes) and JAX's version."""
+  """The git commit of the code (with -dirty for uncommitted changes) and JAX's version, as
+  of the first call: main makes it at the start, so a sweep running for hours records the
+  code it loaded, not what was committed meanwhile."""
   try:
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                             text=True, check=False).stdout.strip() or "unknown"
@@ -236,6 +240,7 @@ def copy_results(workdir: str, results_dir: str, command: str) -> None:
 
 def main(argv: list[str]) -> None:
   del argv
+  code_version()
   runs_dir = FLAGS.runs_dir or os.path.join(FLAGS.workdir, "runs")
   if not jax.config.jax_compilation_cache_dir:  # the seeds of a cell compile the same step
     jax.config.update("jax_compilation_cache_dir", os.path.join(runs_dir, ".jax_cache"))

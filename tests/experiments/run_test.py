@@ -119,6 +119,16 @@ def test_scoring_an_already_trained_run_records_its_training_time(tmp_path):
   assert logged > 0 and record["train_seconds"] == logged
 
 
+def test_the_code_version_is_the_one_the_sweep_started_with(monkeypatch):
+  run.code_version.cache_clear()
+  first = run.code_version()
+  monkeypatch.setattr(run.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout="other"))
+  assert run.code_version() == first and "other" not in first
+  run.code_version.cache_clear()
+  assert run.code_version().startswith("git other;")
+  run.code_version.cache_clear()
+
+
 def _fake_record(config):
   return {"final": {"step": config.num_train_steps, "fid": 10.0 + config.seed,
                     "recall": 0.5}, "curve": [], "train_seconds": 1.0}
