@@ -31,7 +31,8 @@ def _main(config_path, workdir, devices, *extra):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-@pytest.mark.parametrize("conditional", [False, True])
+# The conditional run covers the same row split (plus labels); the plain one is in -m slow.
+@pytest.mark.parametrize("conditional", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_two_processes_match_one_process_with_four_devices(tmp_path, conditional):
   """Each process feeds its rows of every batch (and of its labels, when conditional)."""
   config_path = tmp_path / "config.py"

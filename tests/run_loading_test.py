@@ -128,6 +128,7 @@ CONFIG = (f"from tests.helpers import tiny_config\n"
           f"                     keep_checkpoints=2, log_every_steps=1, sample_every_steps=0)\n")
 
 
+@pytest.mark.slow  # about a minute on 2 cores
 def test_a_training_read_over_and_over_finishes_as_an_unbroken_one(tmp_path):
   """Readers load the run as fast as they can while it saves every step and keeps two:
   the training finishes, every read succeeds, and the final state is an unbroken run's."""
