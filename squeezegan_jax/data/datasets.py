@@ -177,10 +177,10 @@ class GaussianMixture2D:
 
   def global_batch(self, index: int, batch_size: int, rows: slice = slice(None),
                    count: int = 1, with_labels: bool = False) -> Any:
-    drawn = [self.sample(jax.random.fold_in(self._key, index + i), batch_size)
-             for i in range(count)]
     if with_labels:  # the mode indices are not classes a generator can be conditioned on
       raise _without_labels()
+    drawn = [self.sample(jax.random.fold_in(self._key, index + i), batch_size)
+             for i in range(count)]
     return np.concatenate([p[rows] for p, _ in drawn])
 
   def eval_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray | None]:
