@@ -80,14 +80,26 @@ def describe_out_of_space(error: BaseException) -> str:
   return getattr(error, "filename", None) or type(error).__name__
 
 
-class _Stopped(BaseException):
-  """SIGTERM outside a training loop (which handles it itself, see preemption.py); a
-  BaseException, as KeyboardInterrupt is, so that no `except Exception` swallows it."""
+class Stopped(BaseException):
+  """SIGTERM or Ctrl-C outside a training loop (which handles them itself, see
+  preemption.py); a BaseException, as KeyboardInterrupt is, so that no `except Exception`
+  swallows it."""
+
+
+STOP_SIGNALS: list[str] = []  # the stop signals this command has received, oldest first
 
 
 def _raise_stopped(signum, frame) -> None:
   del frame
-  raise _Stopped(signal.Signals(signum).name)
+  STOP_SIGNALS.append(signal.Signals(signum).name)
+  raise Stopped(STOP_SIGNALS[-1])
+
+
+def raise_if_stopped(error: BaseException) -> None:
+  """Raises Stopped when a stop signal has arrived: a library error then (a checkpoint
+  read cut short in its threads) is the signal's doing, not a fault in the input."""
+  if STOP_SIGNALS:
+    raise Stopped(STOP_SIGNALS[0]) from error
 
 
 def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> None:
@@ -112,8 +124,8 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
             f"no space left on device ({describe_out_of_space(error)}); free space (or write "
             "somewhere else), then rerun", BAD_INPUT)
 
-  signal.signal(signal.SIGTERM, _raise_stopped)
-  signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt, caught above
+  for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, _raise_stopped)
   if squeezegan_jax.STOPPED_WHILE_STARTING:
     print(f"Stopped by {squeezegan_jax.STOPPED_WHILE_STARTING[0]} while starting; nothing was "
           "saved.", file=sys.stderr, flush=True)
@@ -126,8 +138,8 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
     for sig in (signal.SIGTERM, signal.SIGINT):
       signal.signal(sig, signal.SIG_IGN)
     raise
-  except (_Stopped, KeyboardInterrupt) as stop:  # while parsing flags, loading, compiling
-    name = str(stop) if isinstance(stop, _Stopped) else "SIGINT"
+  except (Stopped, KeyboardInterrupt) as stop:  # while parsing flags, loading, compiling
+    name = str(stop) if isinstance(stop, Stopped) else "SIGINT"
     print(f"Stopped by {name} before this command finished; what it had saved is kept. "
           "Rerun it to go on.", file=sys.stderr, flush=True)
     exit_at_once(0)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from squeezegan_jax import checkpoints as checkpoints_lib
-from squeezegan_jax import train
+from squeezegan_jax import cli, train
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.run_loading import load_run
 from tests.helpers import ROOT, run_cli, tiny_config
@@ -119,6 +119,20 @@ def test_a_chosen_step_that_is_pruned_says_so(workdir, monkeypatch):
   monkeypatch.setattr(checkpoints_lib.Checkpoints, "restore", pruned)
   with pytest.raises(ConfigError, match=r"step=2 .*deleted it while it was read"):
     load_run(workdir, step=2)
+
+
+def test_a_read_cut_short_by_a_stop_signal_stops_and_calls_nothing_damaged(workdir, monkeypatch,
+                                                                          capfd):
+  """A Ctrl-C while orbax reads surfaces as a library error from its threads: that is the
+  signal's doing, so the command stops instead of skipping the checkpoint."""
+  def interrupted(self, target, step=None):
+    cli.STOP_SIGNALS.append("SIGINT")
+    raise ValueError("Encountered error while reading array index")
+  monkeypatch.setattr(checkpoints_lib.Checkpoints, "restore", interrupted)
+  monkeypatch.setattr(cli, "STOP_SIGNALS", [])
+  with pytest.raises(cli.Stopped, match="SIGINT"):
+    load_run(workdir)
+  assert "warning" not in capfd.readouterr().err
 
 
 STEPS = 30
