@@ -9,8 +9,8 @@ python -m experiments.run --sweep=experiments/sweeps/frontier_mnist.py \
 
 The budget is dcgan_mnist's (3,000 steps at batch 64), so the full-width DCGAN cell is the
 run checked against pytorch/examples, and a shared --runs_dir trains it once. Fire x0.6 is
-the largest multiplier within 10% of the full-width DCGAN generator's parameters, and one
-DCGAN cell is the ngf whose parameter count is closest to Fire x1's. Each final generator
+the largest multiplier within 10% of the full-width DCGAN generator's parameters, and for
+Fire x1 and x1.5 a DCGAN cell has the ngf whose parameter count is closest to theirs. Each final generator
 is scored twice: against the 4,500 training images (the check's protocol, and the curves)
 and against the 500 held-out ones no run has seen (the `heldout_*` columns, which the plots
 show; 500 samples each, so these FIDs sit higher).
@@ -24,18 +24,28 @@ from experiments.sweeps.frontier_cifar10 import closest_dcgan_ngf, generator_par
 from squeezegan_jax.config_lib import model_section
 
 FIRE_MULTIPLIERS = (0.25, 0.6, 1.0, 1.5)
+SIZE_MATCHED_MULTIPLIERS = (1.0, 1.5)
 DCGAN_NGF = (8, 16, 32, 64)
 IMAGE_SHAPE = (32, 32, 1)
 
 
+def fire_generator(multiplier: float):
+  """The best Fire design at `multiplier` times its widths."""
+  return model_section("generator", "fire", width_multiplier=multiplier, **BEST_DESIGN)
+
+
+def size_matched_ngf() -> list[int]:
+  """The DCGAN ngf nearest in parameters to each Fire multiplier that is compared at equal size."""
+  return [closest_dcgan_ngf(generator_params(fire_generator(m), IMAGE_SHAPE), IMAGE_SHAPE)
+          for m in SIZE_MATCHED_MULTIPLIERS]
+
+
 def get_sweep() -> Sweep:
-  fire_x1 = model_section("generator", "fire", **BEST_DESIGN)
-  size_matched = closest_dcgan_ngf(generator_params(fire_x1, IMAGE_SHAPE), IMAGE_SHAPE)
-  fire = [Cell(f"Fire G x{m:g}", (("generator", model_section(
-      "generator", "fire", width_multiplier=m, **BEST_DESIGN)),), family="Fire G")
+  fire_x1 = fire_generator(1.0)
+  fire = [Cell(f"Fire G x{m:g}", (("generator", fire_generator(m)),), family="Fire G")
           for m in FIRE_MULTIPLIERS]
   dcgan = [Cell(f"DCGAN G ngf={n}", (("generator.ngf", n),), family="DCGAN G")
-           for n in sorted({*DCGAN_NGF, size_matched})]
+           for n in sorted({*DCGAN_NGF, *size_matched_ngf()})]
   pair = Cell("Fire G x1 vs Fire D", (("generator", fire_x1),
                                       ("discriminator", model_section("discriminator", "fire"))))
   return Sweep(title="Generator size on MNIST 32x32 (mnist5k), DCGAN discriminator, "

@@ -1,0 +1,23 @@
+"""The MNIST frontier's size-matched DCGAN cells: one per Fire multiplier compared at equal size."""
+
+from experiments.sweeps import frontier_cifar10, frontier_mnist
+from squeezegan_jax.config_lib import model_section
+
+
+def test_each_compared_fire_multiplier_has_the_dcgan_nearest_it_in_parameters():
+  assert frontier_mnist.size_matched_ngf() == [23, 36]
+  for multiplier, ngf in zip(frontier_mnist.SIZE_MATCHED_MULTIPLIERS,
+                             frontier_mnist.size_matched_ngf()):
+    fire = frontier_cifar10.generator_params(frontier_mnist.fire_generator(multiplier),
+                                             frontier_mnist.IMAGE_SHAPE)
+    gaps = [abs(frontier_cifar10.generator_params(model_section("generator", "dcgan", ngf=n),
+                                                  frontier_mnist.IMAGE_SHAPE) - fire)
+            for n in (ngf - 1, ngf, ngf + 1)]
+    assert gaps[1] < gaps[0] and gaps[1] < gaps[2]
+
+
+def test_the_sweep_holds_every_size_once_and_the_fire_pair():
+  labels = [cell.label for cell in frontier_mnist.get_sweep().cells]
+  assert labels == ["DCGAN G ngf=8", "DCGAN G ngf=16", "DCGAN G ngf=23", "DCGAN G ngf=32",
+                    "DCGAN G ngf=36", "DCGAN G ngf=64", "Fire G x0.25", "Fire G x0.6",
+                    "Fire G x1", "Fire G x1.5", "Fire G x1 vs Fire D"]
