@@ -124,6 +124,7 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
             f"no space left on device ({describe_out_of_space(error)}); free space (or write "
             "somewhere else), then rerun", BAD_INPUT)
 
+  STOP_SIGNALS.clear()  # a stop belongs to the command that received it
   for sig in (signal.SIGTERM, signal.SIGINT):
     signal.signal(sig, _raise_stopped)
   if squeezegan_jax.STOPPED_WHILE_STARTING:

@@ -123,6 +123,24 @@ def restored_signal_handlers():
   yield
   for sig, handler in previous.items():
     signal.signal(sig, handler)
+  cli.STOP_SIGNALS.clear()
+
+
+def test_a_stop_an_earlier_command_received_does_not_stop_the_next(monkeypatch):
+  """cli.run in one process (a notebook, the tests) twice: the first command's Ctrl-C must
+  not turn the second one's library errors into stops."""
+  monkeypatch.setattr(sys, "argv", ["squeezegan_jax.sample"])
+  monkeypatch.setattr(cli, "exit_at_once", lambda code: sys.exit(code))  # not os._exit here
+  cli.STOP_SIGNALS.append("SIGINT")
+  read_errors = []
+
+  def main(argv):
+    del argv
+    cli.raise_if_stopped(ValueError("a damaged checkpoint"))
+    read_errors.append("treated as damage")
+  with pytest.raises(SystemExit) as exit_info:
+    cli.run(main)
+  assert (exit_info.value.code or 0) == 0 and read_errors == ["treated as damage"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
