@@ -19,7 +19,7 @@ import orbax.checkpoint as ocp
 from absl import logging
 
 from squeezegan_jax.errors import (ConfigError, OutOfSpace, describe, is_out_of_space,
-                                   log_detail)
+                                   log_detail, raise_if_stopped)
 
 
 # Room a save needs beyond the state's bytes: orbax's metadata, the config JSON.
@@ -124,6 +124,7 @@ class Checkpoints:
       except ConfigError:  # the checkpoint is fine; the config asks for something else
         raise
       except Exception as error:  # pylint: disable=broad-except
+        raise_if_stopped(error)
         self._set_aside(step, error)
     return None
 

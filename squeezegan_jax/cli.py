@@ -12,7 +12,9 @@ from typing import Callable
 from absl import app, flags, logging
 
 import squeezegan_jax
-from squeezegan_jax.errors import ConfigError, OutOfSpace, TrainingDiverged, is_out_of_space
+from squeezegan_jax import errors
+from squeezegan_jax.errors import (ConfigError, OutOfSpace, Stopped, TrainingDiverged,
+                                   is_out_of_space)
 
 FLAGS = flags.FLAGS
 BAD_INPUT, DIVERGED = 2, 1
@@ -80,26 +82,10 @@ def describe_out_of_space(error: BaseException) -> str:
   return getattr(error, "filename", None) or type(error).__name__
 
 
-class Stopped(BaseException):
-  """SIGTERM or Ctrl-C outside a training loop (which handles them itself, see
-  preemption.py); a BaseException, as KeyboardInterrupt is, so that no `except Exception`
-  swallows it."""
-
-
-STOP_SIGNALS: list[str] = []  # the stop signals this command has received, oldest first
-
-
 def _raise_stopped(signum, frame) -> None:
   del frame
-  STOP_SIGNALS.append(signal.Signals(signum).name)
-  raise Stopped(STOP_SIGNALS[-1])
-
-
-def raise_if_stopped(error: BaseException) -> None:
-  """Raises Stopped when a stop signal has arrived: a library error then (a checkpoint
-  read cut short in its threads) is the signal's doing, not a fault in the input."""
-  if STOP_SIGNALS:
-    raise Stopped(STOP_SIGNALS[0]) from error
+  errors.STOP_SIGNALS.append(signal.Signals(signum).name)
+  raise Stopped(errors.STOP_SIGNALS[-1])
 
 
 def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> None:
@@ -124,7 +110,7 @@ def run(main: Callable[[list[str]], None], takes_arguments: bool = False) -> Non
             f"no space left on device ({describe_out_of_space(error)}); free space (or write "
             "somewhere else), then rerun", BAD_INPUT)
 
-  STOP_SIGNALS.clear()  # a stop belongs to the command that received it
+  errors.STOP_SIGNALS.clear()  # a stop belongs to the command that received it
   for sig in (signal.SIGTERM, signal.SIGINT):
     signal.signal(sig, _raise_stopped)
   if squeezegan_jax.STOPPED_WHILE_STARTING:

@@ -50,6 +50,22 @@ class OutOfSpace(OSError):
   """The disk is full, or too full for the next save; the message says what is kept."""
 
 
+class Stopped(BaseException):
+  """SIGTERM or Ctrl-C outside a training loop (which handles them itself, see
+  preemption.py); a BaseException, as KeyboardInterrupt is, so that no `except Exception`
+  swallows it."""
+
+
+STOP_SIGNALS: list[str] = []  # the stop signals this command has received (cli.run records them)
+
+
+def raise_if_stopped(error: BaseException) -> None:
+  """Raises Stopped when a stop signal has arrived: a library error then (a checkpoint
+  read cut short in its threads) is the signal's doing, not damage to set aside or skip."""
+  if STOP_SIGNALS:
+    raise Stopped(STOP_SIGNALS[0]) from error
+
+
 def is_out_of_space(error: BaseException) -> bool:
   """Whether `error`, or an error it came from, is a full disk (ENOSPC), however a library
   wrapped it (orbax reports tensorstore's as a ValueError naming os_error_code 28)."""

@@ -7,11 +7,11 @@ from typing import NamedTuple
 import jax
 import ml_collections
 
-from squeezegan_jax import cli, config_lib, sharding
+from squeezegan_jax import config_lib, sharding
 from squeezegan_jax import state as gan_state
 from squeezegan_jax.checkpoints import Checkpoints, quiet_orbax
 from squeezegan_jax.data import datasets
-from squeezegan_jax.errors import ConfigError, describe
+from squeezegan_jax.errors import ConfigError, describe, raise_if_stopped
 from squeezegan_jax.state import GANState
 
 
@@ -48,7 +48,7 @@ def load_run(workdir: str, step: int | None = None, untrained: bool = False) -> 
     except ConfigError:
       raise
     except Exception as error:  # pylint: disable=broad-except
-      cli.raise_if_stopped(error)
+      raise_if_stopped(error)
       checkpoints.reload()
       if chosen in checkpoints.all_steps():  # still there: it is damaged
         unreadable.add(chosen)

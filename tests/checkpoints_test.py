@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from squeezegan_jax import checkpoints as checkpoints_lib
-from squeezegan_jax import train
+from squeezegan_jax import errors, train
 from squeezegan_jax.errors import ConfigError, OutOfSpace
 from squeezegan_jax.run_loading import load_run
-from tests.helpers import tiny_config
+from tests.helpers import cut_checkpoint_reads_short_by_ctrl_c, tiny_config
 
 
 def _truncate_all_files(directory):
@@ -62,6 +62,20 @@ def test_the_same_step_set_aside_twice_keeps_both_copies(tmp_path, capsys):
 def _error_in(out: str, step: int) -> str:
   line = next(l for l in out.splitlines() if l.startswith(f"warning: checkpoint {step} "))
   return line.split("(", 1)[1].rsplit("); moved", 1)[0]
+
+
+def test_a_resume_cut_short_by_a_stop_signal_stops_and_sets_nothing_aside(tmp_path,
+                                                                          monkeypatch):
+  """A Ctrl-C while the resume reads a checkpoint surfaces as a library error from orbax's
+  threads: the good checkpoint must stay where it is, not be moved aside as damaged."""
+  workdir = str(tmp_path)
+  train.train_and_evaluate(tiny_config(), workdir)
+
+  cut_checkpoint_reads_short_by_ctrl_c(monkeypatch)
+  with pytest.raises(errors.Stopped, match="SIGINT"):
+    train.train_and_evaluate(tiny_config(num_train_steps=6), workdir)
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4"]
+  assert not os.path.exists(os.path.join(workdir, "checkpoints_unreadable"))
 
 
 def test_metadata_that_is_valid_json_but_wrong_falls_back(tmp_path, capsys):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from squeezegan_jax import cli, train
+from squeezegan_jax import cli, errors, train
 from squeezegan_jax.errors import ConfigError, OutOfSpace
 from tests.helpers import ROOT, run_cli, tiny_config
 
@@ -123,7 +123,7 @@ def restored_signal_handlers():
   yield
   for sig, handler in previous.items():
     signal.signal(sig, handler)
-  cli.STOP_SIGNALS.clear()
+  errors.STOP_SIGNALS.clear()
 
 
 def test_a_stop_an_earlier_command_received_does_not_stop_the_next(monkeypatch):
@@ -131,12 +131,12 @@ def test_a_stop_an_earlier_command_received_does_not_stop_the_next(monkeypatch):
   not turn the second one's library errors into stops."""
   monkeypatch.setattr(sys, "argv", ["squeezegan_jax.sample"])
   monkeypatch.setattr(cli, "exit_at_once", lambda code: sys.exit(code))  # not os._exit here
-  cli.STOP_SIGNALS.append("SIGINT")
+  errors.STOP_SIGNALS.append("SIGINT")
   read_errors = []
 
   def main(argv):
     del argv
-    cli.raise_if_stopped(ValueError("a damaged checkpoint"))
+    errors.raise_if_stopped(ValueError("a damaged checkpoint"))
     read_errors.append("treated as damage")
   with pytest.raises(SystemExit) as exit_info:
     cli.run(main)

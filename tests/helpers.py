@@ -8,6 +8,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from squeezegan_jax import checkpoints, errors
 from squeezegan_jax.config_lib import base_config, model_section
 from squeezegan_jax.data import synthetic
 
@@ -42,6 +43,18 @@ def tiny_config(generator: str = "fire", discriminator: str = "fire",
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cut_checkpoint_reads_short_by_ctrl_c(monkeypatch) -> None:
+  """Every checkpoint restore fails as one does when a Ctrl-C arrives during it: the signal
+  is recorded, and orbax's threads report a library error instead of the interrupt."""
+
+  def interrupted(self, target, step=None):
+    del self, target, step
+    errors.STOP_SIGNALS.append("SIGINT")
+    raise ValueError("Encountered error while reading array index")
+  monkeypatch.setattr(checkpoints.Checkpoints, "restore", interrupted)
+  monkeypatch.setattr(errors, "STOP_SIGNALS", [])
 
 
 def run_cli(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from squeezegan_jax import checkpoints as checkpoints_lib
-from squeezegan_jax import cli, train
+from squeezegan_jax import errors, train
 from squeezegan_jax.errors import ConfigError
 from squeezegan_jax.run_loading import load_run
-from tests.helpers import ROOT, run_cli, tiny_config
+from tests.helpers import ROOT, cut_checkpoint_reads_short_by_ctrl_c, run_cli, tiny_config
 
 
 def _equal(a, b) -> bool:
@@ -125,12 +125,8 @@ def test_a_read_cut_short_by_a_stop_signal_stops_and_calls_nothing_damaged(workd
                                                                           capfd):
   """A Ctrl-C while orbax reads surfaces as a library error from its threads: that is the
   signal's doing, so the command stops instead of skipping the checkpoint."""
-  def interrupted(self, target, step=None):
-    cli.STOP_SIGNALS.append("SIGINT")
-    raise ValueError("Encountered error while reading array index")
-  monkeypatch.setattr(checkpoints_lib.Checkpoints, "restore", interrupted)
-  monkeypatch.setattr(cli, "STOP_SIGNALS", [])
-  with pytest.raises(cli.Stopped, match="SIGINT"):
+  cut_checkpoint_reads_short_by_ctrl_c(monkeypatch)
+  with pytest.raises(errors.Stopped, match="SIGINT"):
     load_run(workdir)
   assert "warning" not in capfd.readouterr().err
 
