@@ -29,7 +29,11 @@ def row(cell, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, An
     scores.update({f"{reference}_{k}": v for k, v in extra.items()
                    if isinstance(v, (int, float))})
   return {"cell": cell.label, "family": cell.family, "seed": seed, **cost, **scores,
-          "train_minutes": record["train_seconds"] / 60, "run_dir": run_dir}
+          "train_minutes": _minutes(record["train_seconds"]), "run_dir": run_dir}
+
+
+def _minutes(seconds: float | None) -> float | None:
+  return None if seconds is None else seconds / 60
 
 
 def _by_cell(rows: Sequence[dict]) -> dict[str, list[dict]]:
@@ -68,13 +72,15 @@ def markdown_table(definition, rows: Sequence[dict]) -> str:
     cells = [label, str(len(runs)), f"{runs[0]['g_params']:,}", f"{runs[0]['g_flops'] / 1e6:.1f}"]
     cells += [_mean_pm_std([r[score] for r in runs]) if all(score in r for r in runs) else "–"
               for score in scores]
-    cells.append(f"{mean_std([r['train_minutes'] for r in runs])[0]:.1f}")
+    minutes = [r["train_minutes"] for r in runs if r["train_minutes"] is not None]
+    cells.append(f"{mean_std(minutes)[0]:.1f}" if minutes else "–")
     lines.append("| " + " | ".join(cells) + " |")
   better = "lower" if definition.quality in LOWER_IS_BETTER else "higher"
   lines += ["", f"Mean ± sample std over seeds {', '.join(map(str, seeds_run(rows)))} "
             f"(of {', '.join(map(str, definition.seeds))}); "
             f"final EMA generator; {definition.quality}: {better} is better. min/run: "
-            "training wall time (it depends on what else the machine was running)."]
+            "training wall time over the runs that logged all of it (it depends on what else the "
+            "machine was running)."]
   return "\n".join(lines)
 
 

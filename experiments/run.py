@@ -65,10 +65,15 @@ def _curve(run_dir: str) -> list[dict]:
   return [by_step[s] for s in sorted(by_step)]
 
 
-def training_seconds(run_dir: str) -> float:
+def training_seconds(run_dir: str, config) -> float | None:
   """The run's training wall time over all the sessions that trained it, from its logged
-  intervals (a step logged twice, after a resume, counts once)."""
+  intervals (a step logged twice, after a resume, counts once); None when the log lacks a
+  logging step, since a partial sum would understate it."""
   by_step = {r["step"]: r["interval_s"] for r in _metric_rows(run_dir) if "interval_s" in r}
+  total, every = config.num_train_steps, config.log_every_steps
+  expected = set(range(every, total + 1, every) if every > 0 else ()) | {total}
+  if not expected <= set(by_step):
+    return None
   return float(sum(by_step.values()))
 
 
@@ -98,7 +103,7 @@ def run_one(config, run_dir: str) -> dict | None:
     final = {"step": config.num_train_steps,
              **{k: v for k, v in scores.items() if isinstance(v, (int, float))}}
     curve.append(final)
-  record = {"final": final, "curve": curve, "train_seconds": training_seconds(run_dir),
+  record = {"final": final, "curve": curve, "train_seconds": training_seconds(run_dir, config),
             "code": code_version()}
   files.write_json(os.path.join(run_dir, RESULT_FILE), record)
   return record

@@ -32,6 +32,15 @@ def test_table_has_a_line_per_cell_with_mean_and_std():
   assert "fid: lower is better" in table
 
 
+def test_the_time_column_averages_the_runs_with_a_known_time_and_dashes_none():
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1))
+  rows = [_row("a", 0, 10.0), {**_row("a", 1, 10.0), "train_minutes": None}]
+  rows += [{**_row("b", s, 10.0), "train_minutes": None} for s in range(2)]
+  lines = {line.split(" | ")[0]: line for line in report.markdown_table(definition, rows)
+           .splitlines() if line.startswith("| a") or line.startswith("| b")}
+  assert lines["| a"].endswith("| 1.0 |") and lines["| b"].endswith("| – |")
+
+
 def test_a_score_only_some_cells_have_gets_a_column_with_a_dash_elsewhere():
   definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1))
   rows = [_row("plain", s, 10.0) for s in range(2)]

@@ -9,6 +9,7 @@ import sys
 
 from types import SimpleNamespace
 
+import ml_collections
 import numpy as np
 import pytest
 
@@ -102,19 +103,31 @@ def test_a_run_stopped_by_a_signal_is_not_recorded_as_finished(tmp_path, monkeyp
   assert not os.path.exists(tmp_path / run.RESULT_FILE)
 
 
+def _write_metrics(directory, rows) -> None:
+  (directory / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
 def test_training_time_sums_every_session_and_counts_a_relogged_step_once(tmp_path):
-  rows = [{"step": 2, "interval_s": 3.0}, {"step": 2, "eval/fid": 9.0},
-          {"step": 4, "interval_s": 5.0},  # stopped here, resumed from step 2's checkpoint
-          {"step": 4, "interval_s": 4.0}, {"step": 6, "interval_s": 2.5}]
-  (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-  assert run.training_seconds(str(tmp_path)) == 3.0 + 4.0 + 2.5
+  _write_metrics(tmp_path, [{"step": 2, "interval_s": 3.0}, {"step": 2, "eval/fid": 9.0},
+                            {"step": 4, "interval_s": 5.0},  # stopped; resumed from step 2
+                            {"step": 4, "interval_s": 4.0}, {"step": 6, "interval_s": 2.5}])
+  config = ml_collections.ConfigDict({"num_train_steps": 6, "log_every_steps": 2})
+  assert run.training_seconds(str(tmp_path), config) == 3.0 + 4.0 + 2.5
+
+
+@pytest.mark.parametrize("logged_steps", [(2, 4), (6,), ()])
+def test_training_time_is_unknown_when_the_log_lacks_a_logging_step(tmp_path, logged_steps):
+  """A log with gaps (lost, or from a run trained elsewhere) would understate the time."""
+  _write_metrics(tmp_path, [{"step": s, "interval_s": 1.0} for s in logged_steps])
+  config = ml_collections.ConfigDict({"num_train_steps": 6, "log_every_steps": 2})
+  assert run.training_seconds(str(tmp_path), config) is None
 
 
 def test_scoring_an_already_trained_run_records_its_training_time(tmp_path):
   """A run trained outside the sweep (or in an earlier session) keeps its own wall time."""
   config = tiny_config(num_train_steps=4, log_every_steps=2)
   run.train.train_and_evaluate(config, str(tmp_path))
-  logged = run.training_seconds(str(tmp_path))
+  logged = run.training_seconds(str(tmp_path), config)
   record = run.run_one(config, str(tmp_path))
   assert logged > 0 and record["train_seconds"] == logged
 
