@@ -1,9 +1,14 @@
-"""The MNIST frontier's size-matched DCGAN cells: one per Fire multiplier compared at equal size."""
+"""The MNIST frontier's cells: the size-matched DCGANs, the budget multipliers, and the
+config that ships the goal-budget cell."""
+
+import os
 
 import pytest
 
+from experiments import hyper
 from experiments.sweeps import frontier_cifar10, frontier_mnist
 from squeezegan_jax.config_lib import model_section
+from tests.helpers import ROOT
 
 
 def test_each_compared_fire_multiplier_has_the_dcgan_nearest_it_in_parameters():
@@ -34,3 +39,11 @@ def test_the_sweep_holds_every_size_once_and_the_fire_pair():
   assert labels == ["DCGAN G ngf=8", "DCGAN G ngf=16", "DCGAN G ngf=23", "DCGAN G ngf=32",
                     "DCGAN G ngf=36", "DCGAN G ngf=64", "Fire G x0.25", "Fire G x0.6",
                     "Fire G x1", "Fire G x1.1", "Fire G x1.5", "Fire G x1 vs Fire D"]
+
+
+def test_configs_mnist_fire_ships_the_goal_budget_cell_against_the_dcgan_d():
+  config = hyper.load_config(os.path.join(ROOT, "configs", "mnist_fire.py"))
+  shipped = frontier_mnist.fire_generator(
+      frontier_mnist.largest_multiplier_within(frontier_mnist.GOAL_SHARE))
+  assert config.generator.to_dict() == shipped.to_dict()
+  assert config.discriminator.to_dict() == model_section("discriminator", "dcgan").to_dict()
