@@ -1,8 +1,8 @@
 """The Fire G the mnist5k frontier ships (the default design at x1.1, 25% of DCGAN-64's
 parameters) vs the pytorch/examples DCGAN D, on tfds:mnist at 32x32x1.
 
-The DCGAN D, because the 25k-parameter Fire D does not train this G at 32x32
-(docs/fire_question.md); `--config.discriminator.name=fire` gives the Fire pair.
+The DCGAN D, because the 25k-parameter Fire D does not train the Fire G at 32x32 (the
+frontier's "Fire G x1 vs Fire D" cell, docs/fire_question.md).
 Prepare the data once: python -m squeezegan_jax.data.prepare_data mnist
 """
 

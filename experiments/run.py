@@ -23,6 +23,7 @@ import sys
 from typing import Sequence
 
 import jax
+import ml_collections
 from absl import flags
 
 from experiments import hyper, report
@@ -65,10 +66,11 @@ def _curve(run_dir: str) -> list[dict]:
   return [by_step[s] for s in sorted(by_step)]
 
 
-def training_seconds(run_dir: str, config) -> float | None:
+def training_seconds(run_dir: str, config: ml_collections.ConfigDict) -> float | None:
   """The run's training wall time over all the sessions that trained it, from its logged
-  intervals (a step logged twice, after a resume, counts once); None when the log lacks a
-  logging step, since a partial sum would understate it."""
+  intervals (a step logged twice, after a resume, counts once; the steps a stop cut off
+  after the last log are not counted); None when the log lacks a logging step, since such a
+  sum would understate it by whole intervals."""
   by_step = {r["step"]: r["interval_s"] for r in _metric_rows(run_dir) if "interval_s" in r}
   total, every = config.num_train_steps, config.log_every_steps
   expected = set(range(every, total + 1, every) if every > 0 else ()) | {total}

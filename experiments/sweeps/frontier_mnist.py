@@ -41,7 +41,9 @@ def largest_multiplier_within(share: float) -> float:
   """The largest multiplier on a 0.01 grid whose Fire generator has at most `share` of the
   full-width DCGAN generator's parameters (a bisection: parameters grow with the multiplier)."""
   budget = share * generator_params(model_section("generator", "dcgan", ngf=64), IMAGE_SHAPE)
-  low, high = 1, 400  # hundredths: x0.01 fits any budget here, x4 none
+  low, high = 25, 400  # hundredths: the search stays between the x0.25 cell and x4
+  if generator_params(fire_generator(low / 100), IMAGE_SHAPE) > budget:
+    raise ValueError(f"no multiplier from x0.25 up fits {share:.0%} of DCGAN-64's parameters")
   while high - low > 1:
     middle = (low + high) // 2
     if generator_params(fire_generator(middle / 100), IMAGE_SHAPE) <= budget:
