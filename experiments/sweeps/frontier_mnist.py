@@ -10,11 +10,11 @@ python -m experiments.run --sweep=experiments/sweeps/frontier_mnist.py \
 The budget is dcgan_mnist's (3,000 steps at batch 64), so the full-width DCGAN cell is the
 run checked against pytorch/examples, and a shared --runs_dir trains it once. Fire x0.6 and
 x1.1 are the largest multipliers within 10% and 25% of the full-width DCGAN generator's
-parameters (the issue's stretch and goal budgets), and for
-Fire x1 and x1.5 a DCGAN cell has the ngf whose parameter count is closest to theirs. Each
-final generator is scored twice: against the 4,500 training images (the check's protocol,
-and the curves) and against the 500 held-out ones no run has seen (the `heldout_*` columns,
-which the plots show; 500 samples each, so these FIDs sit higher).
+parameters (the issue's stretch and goal budgets), and for Fire x1 and x1.5 a DCGAN cell has
+the ngf whose parameter count is closest to theirs. Each final generator is scored twice:
+against the 4,500 training images (the check's protocol, and the curves) and against the 500
+held-out ones no run has seen (the `heldout_*` columns, which the plots show; 500 samples
+each, so these FIDs sit higher).
 """
 
 from experiments.hyper import Cell, Sweep
