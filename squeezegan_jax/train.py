@@ -6,7 +6,7 @@ import functools
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Iterator
 
 import jax
 import ml_collections
@@ -80,7 +80,9 @@ class BatchPrefetcher:
 
 
 class _Progress:
-  """The wall seconds of the last logging interval, its steps/s and the ETA."""
+  """The wall seconds of the last logging interval, its steps/s and the ETA; the time spent
+  evaluating (and training the feature classifier the first time) is left out, so that
+  interval_s sums to the training time alone."""
 
   def __init__(self, step: int, total: int):
     self._step, self._time, self._total = step, time.perf_counter(), total
@@ -91,6 +93,15 @@ class _Progress:
     rate = (step - self._step) / seconds
     self._step, self._time = step, now
     return seconds, rate, (self._total - step) / max(rate, 1e-9)
+
+  @contextlib.contextmanager
+  def paused(self) -> Iterator[None]:
+    """Leaves the wall time of the block out of the current interval."""
+    started = time.perf_counter()
+    try:
+      yield
+    finally:
+      self._time += time.perf_counter() - started
 
 
 def prepare_workdir(workdir: str) -> None:
@@ -265,9 +276,10 @@ def _train(config, workdir, mesh, dataset, generator, state, stop: StopRequest) 
           and not stop.requested):
         checkpoints.wait()  # the step's checkpoint is on disk before anything can fail
         try:
-          evaluator = evaluator or Evaluator(dataset, config.dataset,
-                                             reference=config.eval_reference)
-          result = evaluate_generator(evaluator, generator, jax.device_get(state.ema), config)
+          with progress.paused():
+            evaluator = evaluator or Evaluator(dataset, config.dataset,
+                                               reference=config.eval_reference)
+            result = evaluate_generator(evaluator, generator, jax.device_get(state.ema), config)
         except Exception as error:  # pylint: disable=broad-except
           # The step is saved; a failed evaluation must not end the run.
           log = log_detail(workdir, f"step {step} evaluation", error)

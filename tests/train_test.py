@@ -201,6 +201,25 @@ def test_a_failing_evaluation_is_one_line_and_loses_no_step(tmp_path, monkeypatc
   assert details.count("Traceback") == 2 and "in failing" in details
 
 
+def test_the_logged_training_time_leaves_out_the_evaluations(tmp_path, monkeypatch):
+  """An evaluation (which may train the feature classifier first) adds nothing to interval_s,
+  so the intervals sum to the training time alone."""
+  skipped = {"seconds": 0.0}
+  real_clock = train.time.perf_counter
+  monkeypatch.setattr(train.time, "perf_counter", lambda: real_clock() + skipped["seconds"])
+
+  def hour_long_evaluation(*args, **kwargs):
+    skipped["seconds"] += 3600.0
+    return {"fid": 1.0}
+  monkeypatch.setattr(train, "evaluate_generator", hour_long_evaluation)
+  config = tiny_config(num_train_steps=6, log_every_steps=2, eval_every_steps=3)
+  train.train_and_evaluate(config, str(tmp_path))
+  records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+  intervals = [r["interval_s"] for r in records if "interval_s" in r]
+  assert skipped["seconds"] == 7200.0 and len(intervals) == 3
+  assert all(0 < seconds < 3600 for seconds in intervals)
+
+
 def test_unlabelled_data_is_decided_before_training_and_trains_to_the_end(tmp_path, capfd):
   """An npz without labels cannot be scored in the classifier's features: in-training
   evaluation is off from the start, said in one line, and the run completes."""
