@@ -29,7 +29,8 @@ def test_evaluate_writes_eval_json_from_the_workdir_alone(trained_workdir):
   assert written == result
   for key in ("fid", "kid", "precision", "recall", "density", "coverage", "class_coverage",
               "step", "num_samples", "features", "reference", "num_reference",
-              "sampling_stats", "classifier_test_accuracy"):
+              "sampling_stats", "classifier_test_accuracy", "classifier_digest",
+              "classifier_trained_on"):
     assert key in written
   assert written["step"] == 2 and written["num_samples"] == 100
   assert written["features"] == "classifier" and np.isfinite(written["fid"])

@@ -4,12 +4,15 @@ Inception weights cannot be downloaded here, so FID/KID/precision/recall are com
 this classifier's penultimate features (128-d) and class scores on its probabilities. It is
 trained once per data set (its name, size, channels and the content of its evaluation
 splits), recipe and seed, and cached on disk under all of them, so every run on a data set
-is scored in the same space whichever run trained it.
+is scored in the same space whichever run trained it. XLA's CPU code depends on the host's
+instruction set, so the same recipe can train different weights on another host: the
+weights' digest and the training host go into every evaluation's protocol.
 """
 
 import hashlib
 import json
 import os
+import platform
 import time
 from typing import Any, Mapping
 
@@ -54,6 +57,25 @@ def content_digest(*arrays: np.ndarray) -> str:
   return digest.hexdigest()[:12]
 
 
+def host_cpu() -> str:
+  """The CPU model and its widest vector instruction set, e.g. 'AMD EPYC 7B13 (AVX2)'."""
+  model, flags = platform.processor() or platform.machine(), set()
+  try:
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+      for line in f:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+          model = value.strip()
+        elif key.strip() == "flags":
+          flags = set(value.split())
+          break
+  except OSError:  # not Linux: the model name alone
+    return model
+  widest = next((isa.upper() for isa in ("avx512f", "avx2", "avx", "neon", "asimd")
+                 if isa in flags), "no AVX")
+  return f"{model} ({widest.removesuffix('F')})"
+
+
 def _cache_path(dataset_config: Mapping[str, Any], seed: int, content: str) -> str:
   name = "{name}-{image_size}x{channels}".format(**dataset_config).replace(":", "_").replace(
       "/", "_")
@@ -96,10 +118,14 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int,
 class Classifier:
   """A trained FeatureClassifier with batched, jitted feature extraction."""
 
-  def __init__(self, params: Any, num_classes: int, test_accuracy: float):
+  def __init__(self, params: Any, num_classes: int, test_accuracy: float,
+               trained_on: str = "unknown"):
     self.params = params
     self.num_classes = num_classes
     self.test_accuracy = test_accuracy
+    self.trained_on = trained_on
+    # Names the feature space: two classifiers with one digest score identically.
+    self.digest = content_digest(*map(np.asarray, jax.tree.leaves(params)))
     self._apply = jax.jit(FeatureClassifier(num_classes, RECIPE["features"]).apply)
 
   def features_and_probabilities(self, images: np.ndarray,
@@ -127,7 +153,9 @@ def _read_cached(path: str, template: Any, num_classes: int) -> Classifier | Non
     with open(path + ".msgpack", "rb") as f:
       params = serialization.from_bytes(template, f.read())
     with open(path + ".json", encoding="utf-8") as f:
-      return Classifier(params, num_classes, float(json.load(f)["test_accuracy"]))
+      meta = json.load(f)
+    return Classifier(params, num_classes, float(meta["test_accuracy"]),
+                      meta.get("trained_on", "unknown"))
   except Exception as error:  # pylint: disable=broad-except
     print(f"warning: the cached classifier {path}.msgpack is unreadable "
           f"({type(error).__name__}: {str(error)[:200]}); training it again", flush=True)
@@ -153,13 +181,14 @@ def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
         f"{path}.msgpack", flush=True)
   params = train_classifier(train_images, train_labels, num_classes,
                             jax.random.PRNGKey(seed))
-  classifier = Classifier(params, num_classes, 0.0)
+  classifier = Classifier(params, num_classes, 0.0, host_cpu())
   classifier.test_accuracy = classifier.accuracy(test_images, test_labels)
   print(f"  feature classifier: held-out accuracy {classifier.test_accuracy:.4f} on "
         f"{len(test_images):,} images", flush=True)
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path + ".json", "w", encoding="utf-8") as f:
-    json.dump({"test_accuracy": classifier.test_accuracy, **RECIPE}, f)
+    json.dump({"test_accuracy": classifier.test_accuracy, "trained_on": classifier.trained_on,
+               **RECIPE}, f)
   with open(path + ".msgpack.tmp", "wb") as f:  # the weights file appears last, whole
     f.write(serialization.to_bytes(params))
   os.replace(path + ".msgpack.tmp", path + ".msgpack")

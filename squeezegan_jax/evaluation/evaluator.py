@@ -107,6 +107,8 @@ class Evaluator:
               "num_reference": len(self.reference)}
     if self.classifier is not None:
       result["classifier_test_accuracy"] = self.classifier.test_accuracy
+      result["classifier_digest"] = self.classifier.digest
+      result["classifier_trained_on"] = self.classifier.trained_on
     return result
 
   def embed(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -57,3 +57,26 @@ def test_a_damaged_cached_classifier_is_trained_again(tmp_path, monkeypatch, cap
   assert "Training the feature classifier" in out and again.test_accuracy == first.test_accuracy
   classifier.load_or_train_classifier(dataset, config)
   assert "Training" not in capsys.readouterr().out  # the rewritten cache reads back
+
+
+def test_the_digest_names_the_weights_and_the_cache_keeps_the_training_host(tmp_path,
+                                                                            monkeypatch):
+  monkeypatch.setenv("SQUEEZEGAN_CACHE", str(tmp_path / "cache"))
+  dataset, config = _npz_dataset(tmp_path, np.arange(60) % 3)
+  first = classifier.load_or_train_classifier(dataset, config)
+  again = classifier.load_or_train_classifier(dataset, config)  # read from the cache
+  other_seed = classifier.load_or_train_classifier(dataset, config, seed=1)
+  assert len(first.digest) == 12 and again.digest == first.digest
+  assert other_seed.digest != first.digest
+  assert first.trained_on == again.trained_on == classifier.host_cpu() != "unknown"
+
+
+def test_the_host_cpu_names_the_widest_vector_instructions(monkeypatch, tmp_path):
+  cpuinfo = tmp_path / "cpuinfo"
+  cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse4_2 avx avx2\n")
+  real_open = open
+  monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(
+      cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
+  assert classifier.host_cpu() == "Some CPU (AVX2)"
+  cpuinfo.write_text("model name\t: Big CPU\nflags\t\t: avx avx2 avx512f avx512bw\n")
+  assert classifier.host_cpu() == "Big CPU (AVX512)"
