@@ -57,23 +57,26 @@ def content_digest(*arrays: np.ndarray) -> str:
   return digest.hexdigest()[:12]
 
 
-def host_cpu() -> str:
+# The widest vector instruction set first: cpuinfo's flag, and its name.
+VECTOR_ISAS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("asimd", "NEON"))
+
+
+def host_cpu(cpuinfo: str = "/proc/cpuinfo") -> str:
   """The CPU model and its widest vector instruction set, e.g. 'AMD EPYC 7B13 (AVX2)'."""
   model, flags = platform.processor() or platform.machine(), set()
   try:
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
+    with open(cpuinfo, encoding="utf-8") as f:
       for line in f:
-        key, _, value = line.partition(":")
-        if key.strip() == "model name":
-          model = value.strip()
-        elif key.strip() == "flags":
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "model name":
+          model = value
+        elif key in ("flags", "Features"):  # x86, ARM
           flags = set(value.split())
           break
   except OSError:  # not Linux: the model name alone
     return model
-  widest = next((isa.upper() for isa in ("avx512f", "avx2", "avx", "neon", "asimd")
-                 if isa in flags), "no AVX")
-  return f"{model} ({widest.removesuffix('F')})"
+  widest = next((name for flag, name in VECTOR_ISAS if flag in flags), None)
+  return f"{model} ({widest})" if widest else model
 
 
 def _cache_path(dataset_config: Mapping[str, Any], seed: int, content: str) -> str:

@@ -71,12 +71,11 @@ def test_the_digest_names_the_weights_and_the_cache_keeps_the_training_host(tmp_
   assert first.trained_on == again.trained_on == classifier.host_cpu() != "unknown"
 
 
-def test_the_host_cpu_names_the_widest_vector_instructions(monkeypatch, tmp_path):
+def test_the_host_cpu_names_the_widest_vector_instructions(tmp_path):
   cpuinfo = tmp_path / "cpuinfo"
   cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse4_2 avx avx2\n")
-  real_open = open
-  monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(
-      cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
-  assert classifier.host_cpu() == "Some CPU (AVX2)"
+  assert classifier.host_cpu(str(cpuinfo)) == "Some CPU (AVX2)"
   cpuinfo.write_text("model name\t: Big CPU\nflags\t\t: avx avx2 avx512f avx512bw\n")
-  assert classifier.host_cpu() == "Big CPU (AVX512)"
+  assert classifier.host_cpu(str(cpuinfo)) == "Big CPU (AVX-512)"
+  cpuinfo.write_text("model name\t: Arm CPU\nFeatures\t: fp asimd crc32\n")
+  assert classifier.host_cpu(str(cpuinfo)) == "Arm CPU (NEON)"
