@@ -20,14 +20,18 @@ TABLE_SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "cla
                 "intra_fid", "class_accuracy", "modes_captured", "high_quality", "heldout_fid",
                 "heldout_precision", "heldout_recall")
 LOWER_IS_BETTER = ("fid", "kid", "intra_fid", "heldout_fid", "heldout_kid")
+# What names the feature space a run was scored in: runs that differ in one were scored by
+# different classifiers, so their scores are not averaged (records older than the digest
+# carry the accuracy only).
+FEATURE_SPACE = ("classifier_test_accuracy", "classifier_digest")
 
 
 def row(cell, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
   """One run's CSV row: its cell, seed, network costs, final scores and training time."""
-  scores = {k: v for k, v in record["final"].items() if isinstance(v, (int, float))}
+  kept = lambda k, v: isinstance(v, (int, float)) or k in FEATURE_SPACE
+  scores = {k: v for k, v in record["final"].items() if kept(k, v)}
   for reference, extra in record.get("by_reference", {}).items():
-    scores.update({f"{reference}_{k}": v for k, v in extra.items()
-                   if isinstance(v, (int, float))})
+    scores.update({f"{reference}_{k}": v for k, v in extra.items() if kept(k, v)})
   return {"cell": cell.label, "family": cell.family, "seed": seed, **cost, **scores,
           "train_minutes": _minutes(record["train_seconds"]), "run_dir": run_dir}
 
@@ -41,6 +45,25 @@ def _by_cell(rows: Sequence[dict]) -> dict[str, list[dict]]:
   for r in rows:
     cells.setdefault(r["cell"], []).append(r)
   return cells
+
+
+def mixed_feature_spaces(rows: Sequence[dict]) -> dict[str, str]:
+  """Cell label -> why its runs are not averaged, for each cell whose runs were scored by
+  different feature classifiers (a classifier retrained on another host scores differently)."""
+  mixed = {}
+  for label, runs in _by_cell(rows).items():
+    for key in sorted({k for r in runs for k in r if k.endswith(FEATURE_SPACE)}):
+      seeds: dict[Any, list[str]] = {}
+      for r in runs:
+        if key in r:
+          seeds.setdefault(r[key], []).append(str(r["seed"]))
+      if len(seeds) > 1:
+        found = "; ".join(f"{v} at seed {', '.join(s)}" for v, s in seeds.items())
+        mixed[label] = (f"{label}: not averaged, its runs were scored by different feature "
+                        f"classifiers ({key} {found}); rerun the odd ones on a host whose "
+                        "classifier matches")
+        break
+  return mixed
 
 
 def seeds_run(rows: Sequence[dict]) -> list[int]:
@@ -68,10 +91,11 @@ def markdown_table(definition, rows: Sequence[dict]) -> str:
   header = ["cell", "seeds", "G params", "G MFLOPs/img", *scores, "min/run"]
   lines = [f"### {definition.title}", "",
            "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+  mixed = mixed_feature_spaces(rows)
   for label, runs in _by_cell(rows).items():
     cells = [label, str(len(runs)), f"{runs[0]['g_params']:,}", f"{runs[0]['g_flops'] / 1e6:.1f}"]
-    cells += [_mean_pm_std([r[score] for r in runs]) if all(score in r for r in runs) else "–"
-              for score in scores]
+    cells += ["mixed" if label in mixed else _mean_pm_std([r[score] for r in runs])
+              if all(score in r for r in runs) else "–" for score in scores]
     minutes = [r["train_minutes"] for r in runs if r["train_minutes"] is not None]
     cells.append(f"{mean_std(minutes)[0]:.1f}" if minutes else "–")
     lines.append("| " + " | ".join(cells) + " |")
@@ -81,6 +105,7 @@ def markdown_table(definition, rows: Sequence[dict]) -> str:
             f"final EMA generator; {definition.quality}: {better} is better. min/run: "
             "training wall time over the runs that logged all of it (it depends on what else the "
             "machine was running)."]
+  lines += ["", *(f"- {why}" for why in mixed.values())] if mixed else []
   return "\n".join(lines)
 
 
@@ -123,7 +148,10 @@ def plot_quality_vs_cost(definition, rows: Sequence[dict], path: str) -> None:
 
 def _plot_cells(ax, rows: Sequence[dict], score: str, cost: str) -> None:
   families: dict[str, list[tuple[float, float]]] = {}
+  mixed = mixed_feature_spaces(rows)
   for label, runs in _by_cell(rows).items():
+    if label in mixed:
+      continue
     mean, std = mean_std([r[score] for r in runs])
     ax.errorbar(runs[0][cost], mean, yerr=std, fmt="o", capsize=4, label=label)
     ax.annotate(label, (runs[0][cost], mean), textcoords="offset points", xytext=(5, 5),
@@ -143,12 +171,15 @@ def _plot_cells(ax, rows: Sequence[dict], score: str, cost: str) -> None:
 
 
 def plot_quality_vs_step(definition, curves: Sequence[tuple[str, int, list[dict]]],
-                         path: str) -> None:
+                         path: str, left_out: Sequence[str] = ()) -> None:
   """Each cell's mean quality over training (band: min to max over seeds), as scored in
-  training (against config.eval_reference: a final-only reference has no curve)."""
+  training (against config.eval_reference: a final-only reference has no curve); the cells
+  `left_out` (scored in mixed feature spaces) are not drawn."""
   quality = definition.quality.removeprefix(f"{definition.also_reference}_")
   by_cell: dict[str, dict[int, list[float]]] = {}
   for label, _, curve in curves:
+    if label in left_out:
+      continue
     for point in curve:
       if quality in point:
         by_cell.setdefault(label, {}).setdefault(point["step"], []).append(point[quality])
@@ -193,6 +224,7 @@ def write_all(definition, rows: Sequence[dict], curves, workdir: str) -> tuple[s
   with open(os.path.join(workdir, "results.md"), "w", encoding="utf-8") as f:
     f.write(markdown_table(definition, rows) + "\n")
   plot_quality_vs_cost(definition, rows, os.path.join(workdir, "quality_vs_cost.png"))
-  plot_quality_vs_step(definition, curves, os.path.join(workdir, "quality_vs_step.png"))
+  plot_quality_vs_step(definition, curves, os.path.join(workdir, "quality_vs_step.png"),
+                       left_out=list(mixed_feature_spaces(rows)))
   plot_samples(definition, rows, os.path.join(workdir, "samples.png"))
   return OUTPUT_FILES

@@ -29,7 +29,8 @@ from absl import flags
 from experiments import hyper, report
 from squeezegan_jax import cli, evaluate, files, summary, train
 from squeezegan_jax.data import datasets
-from squeezegan_jax.errors import check_choice
+from squeezegan_jax.errors import ConfigError, check_choice
+from squeezegan_jax.evaluation.classifier import host_cpu, load_or_train_classifier
 from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator
 from squeezegan_jax.run_loading import load_run
 from squeezegan_jax.state import DATA_STREAM, conditioning_classes, stream_key
@@ -146,15 +147,45 @@ def _keep_record(run_dir: str, copy_dir: str, config) -> None:
   files.copy_atomically(os.path.join(run_dir, RESULT_FILE), os.path.join(copy_dir, RESULT_FILE))
 
 
+def _dataset_key(config) -> str:
+  return json.dumps(config.dataset.to_dict(), sort_keys=True)
+
+
+def first_per_dataset(configs: Sequence) -> list:
+  """The first of `configs` for each distinct data set section, in order."""
+  firsts: dict[str, ml_collections.ConfigDict] = {}
+  for config in configs:
+    firsts.setdefault(_dataset_key(config), config)
+  return list(firsts.values())
+
+
 def check_conditional_data(runs) -> None:
   """Refuses, before any run trains, a conditional cell whose data set has no labels."""
-  checked = set()
-  for _, _, config in runs:
-    key = json.dumps(config.dataset.to_dict(), sort_keys=True)
-    if config.conditional and key not in checked:
-      checked.add(key)
-      dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
-      conditioning_classes(config, dataset)
+  for config in first_per_dataset([c for _, _, c in runs if c.conditional]):
+    dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
+    conditioning_classes(config, dataset)
+
+
+def check_feature_space(config, finished: Sequence[dict]) -> None:
+  """Refuses, before any training, a host whose feature classifier for config's data set
+  differs from the one that scored the sweep's finished runs (rows with a
+  classifier_test_accuracy or a classifier_digest): the new runs' scores would not average
+  with theirs. The classifier is loaded (or trained, once) as the first evaluation would."""
+  scored = [r for r in finished if any(k.endswith(report.FEATURE_SPACE) for k in r)]
+  if not scored:
+    return
+  dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
+  classifier = load_or_train_classifier(dataset, config.dataset)
+  for r in scored:
+    accuracies = {v for k, v in r.items() if k.endswith("classifier_test_accuracy")}
+    digests = {v for k, v in r.items() if k.endswith("classifier_digest")}
+    if accuracies - {classifier.test_accuracy} or digests - {classifier.digest}:
+      theirs = ", ".join(map(str, sorted(accuracies | digests, key=str)))
+      raise ConfigError(
+          "host", host_cpu(), f"one whose {config.dataset.name} feature classifier is the one "
+          f"that scored the sweep's finished runs ({theirs})",
+          f"here it is {classifier.test_accuracy}, {classifier.digest}, so new scores would not "
+          f"average with those of {r['cell']}, seed {r['seed']}; see docs/fire_question.md")
 
 
 def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
@@ -221,6 +252,9 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
         record_of(number, cell, seed, config, run_dir, copy_dir, done_in, json.load(f))
     else:
       to_train.append((number, cell, seed, config, run_dir, copy_dir))
+  for config in first_per_dataset([c for *_, c, _, _ in to_train]):
+    check_feature_space(config, [results[n][0] for n, (_, _, c) in enumerate(runs, 1)
+                                 if n in results and _dataset_key(c) == _dataset_key(config)])
   for number, cell, seed, config, run_dir, copy_dir in to_train:
     print(f"[{number}/{len(runs)}] training {cell.label}, seed {seed}: {run_dir}", flush=True)
     record = run_one(config, run_dir)

@@ -90,3 +90,52 @@ def test_another_reference_gives_its_own_columns_and_plots(tmp_path):
   curves = [("a", s, [{"step": 10, "fid": 10.0}]) for s in range(2)]
   report.write_all(definition, rows, curves, str(tmp_path))
   assert plt.imread(tmp_path / "quality_vs_cost.png").shape[0] > 800  # two rows of panels
+
+
+def _scored_in(row, **feature_space):
+  return {**row, **feature_space}
+
+
+def test_a_cell_scored_by_different_classifiers_is_not_averaged_and_says_why():
+  definition = hyper.Sweep(title="t", config="c.py", cells=[], seeds=(0, 1, 2))
+  rows = [_scored_in(_row("a", s, 10.0 + s), heldout_classifier_test_accuracy=0.5964,
+                     heldout_classifier_digest=digest)
+          for s, digest in enumerate(("d0", "d0", "d9"))]
+  rows += [_scored_in(_row("b", s, 4.0), heldout_classifier_test_accuracy=0.5964,
+                      heldout_classifier_digest="d0") for s in range(2)]
+  table = report.markdown_table(definition, rows)
+  line_a = next(line for line in table.splitlines() if line.startswith("| a"))
+  line_b = next(line for line in table.splitlines() if line.startswith("| b"))
+  assert line_a.split(" | ")[4:6] == ["mixed", "mixed"] and "4.00 ± 0.00" in line_b
+  assert ("- a: not averaged, its runs were scored by different feature classifiers "
+          "(heldout_classifier_digest d0 at seed 0, 1; d9 at seed 2)") in table
+  assert list(report.mixed_feature_spaces(rows)) == ["a"]
+
+
+def test_records_before_the_digest_are_compared_by_accuracy_and_averaged_when_it_matches():
+  old = [_scored_in(_row("a", s, 10.0), classifier_test_accuracy=0.5964) for s in range(2)]
+  new = _scored_in(_row("a", 2, 13.0), classifier_test_accuracy=0.5964, classifier_digest="d0")
+  assert report.mixed_feature_spaces([*old, new]) == {}
+  other_host = _scored_in(_row("a", 3, 13.0), classifier_test_accuracy=0.5868)
+  assert "classifier_test_accuracy 0.5964 at seed 0, 1, 2; 0.5868 at seed 3" in (
+      report.mixed_feature_spaces([*old, new, other_host])["a"])
+
+
+def test_the_row_keeps_the_feature_space_of_each_reference():
+  record = {"final": {"step": 10, "fid": 1.0, "classifier_test_accuracy": 0.5},
+            "train_seconds": 1.0,
+            "by_reference": {"heldout": {"fid": 2.0, "classifier_digest": "d0",
+                                         "classifier_trained_on": "some CPU"}}}
+  r = report.row(hyper.Cell("a", ()), 0, "runs/x", record, {"g_params": 1, "g_flops": 1})
+  assert r["classifier_test_accuracy"] == 0.5 and r["heldout_classifier_digest"] == "d0"
+  assert "heldout_classifier_trained_on" not in r
+
+
+def test_the_cost_plot_leaves_out_a_cell_scored_by_different_classifiers():
+  rows = [_scored_in(_row("a", s, 10.0), classifier_digest=f"d{s}") for s in range(2)]
+  rows += [_scored_in(_row("b", s, 10.0, g_params=4000), classifier_digest="d0")
+           for s in range(2)]
+  fig, ax = plt.subplots()
+  report._plot_cells(ax, rows, "fid", "g_params")  # pylint: disable=protected-access
+  assert [t.get_text() for t in ax.texts] == ["b"]
+  plt.close(fig)

@@ -220,6 +220,48 @@ def test_a_conditional_cell_on_unlabelled_data_is_refused_before_any_training(tm
   assert not trained
 
 
+def _scored_by(kept, accuracy):
+  """Marks every committed record as scored by a classifier of `accuracy`; returns the runs
+  in training order less the first, whose record is removed so that it must train again."""
+  for record_dir in (kept / run.RECORDS_DIR).iterdir():
+    record = json.loads((record_dir / run.RESULT_FILE).read_text())
+    record["final"]["classifier_test_accuracy"] = accuracy
+    (record_dir / run.RESULT_FILE).write_text(json.dumps(record))
+  first = sorted((kept / run.RECORDS_DIR).iterdir())[0]
+  shutil.rmtree(first)
+
+
+def _digits_classifier():
+  config = tiny_config()
+  dataset = run.datasets.load_dataset(config.dataset, run.stream_key(config.seed,
+                                                                     run.DATA_STREAM))
+  return run.load_or_train_classifier(dataset, config.dataset)
+
+
+def test_a_host_whose_classifier_differs_from_the_finished_runs_is_refused_before_training(
+    tmp_path, monkeypatch):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  kept = tmp_path / "kept"
+  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  _scored_by(kept, _digits_classifier().test_accuracy - 0.01)
+  trained.clear()
+  with pytest.raises(ConfigError, match=r"^host=.*feature classifier is the one that scored "
+                     r"the sweep's finished runs .*would not average"):
+    run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
+  assert not trained
+
+
+def test_a_host_whose_classifier_matches_the_finished_runs_trains_what_is_missing(
+    tmp_path, monkeypatch):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  kept = tmp_path / "kept"
+  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  _scored_by(kept, _digits_classifier().test_accuracy)
+  trained.clear()
+  rows = run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
+  assert len(trained) == 1 and len(rows) == 4
+
+
 def test_committed_records_are_not_ignored_by_git():
   """The records under --results_dir are what a fresh clone continues from."""
   path = os.path.join("experiments", "results", "any_sweep", run.RECORDS_DIR, "0123abcd",
