@@ -26,14 +26,39 @@ LOWER_IS_BETTER = ("fid", "kid", "intra_fid", "heldout_fid", "heldout_kid")
 FEATURE_SPACE = ("classifier_test_accuracy", "classifier_digest")
 
 
-def row(cell, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
-  """One run's CSV row: its cell, seed, network costs, final scores and training time."""
-  kept = lambda k, v: isinstance(v, (int, float)) or k in FEATURE_SPACE
+def record_scores(record: dict) -> dict[str, Any]:
+  """A run record's final scores and those against each other reference (prefixed by its
+  name), with the values that name the feature space they were scored in."""
+  kept = lambda k, v: isinstance(v, (int, float)) or (k in FEATURE_SPACE and isinstance(v, str))
   scores = {k: v for k, v in record["final"].items() if kept(k, v)}
   for reference, extra in record.get("by_reference", {}).items():
     scores.update({f"{reference}_{k}": v for k, v in extra.items() if kept(k, v)})
-  return {"cell": cell.label, "family": cell.family, "seed": seed, **cost, **scores,
-          "train_minutes": _minutes(record["train_seconds"]), "run_dir": run_dir}
+  return scores
+
+
+def row(cell, seed: int, run_dir: str, record: dict, cost: dict) -> dict[str, Any]:
+  """One run's CSV row: its cell, seed, network costs, final scores and training time."""
+  return {"cell": cell.label, "family": cell.family, "seed": seed, **cost,
+          **record_scores(record), "train_minutes": _minutes(record["train_seconds"]),
+          "run_dir": run_dir}
+
+
+def feature_spaces(runs: Sequence[tuple[str, dict]]) -> dict[str, dict[Any, list[str]]]:
+  """For each FEATURE_SPACE name, its values over (run name, scores) pairs -> the runs that
+  carry each. One classifier scores a data set, so a name with two values means two."""
+  found: dict[str, dict[Any, list[str]]] = {}
+  for name, scores in runs:
+    for key, value in scores.items():
+      space = next((s for s in FEATURE_SPACE if key.endswith(s)), None)
+      holders = found.setdefault(space, {}).setdefault(value, []) if space else []
+      if space and name not in holders:
+        holders.append(name)
+  return found
+
+
+def describe_spaces(values: dict[Any, list[str]], noun: str = "", joiner: str = ", ") -> str:
+  """'0.5964 at seed 0, 1; 0.5868 at seed 2' from one entry of feature_spaces."""
+  return "; ".join(f"{value} at {noun}{joiner.join(names)}" for value, names in values.items())
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -52,17 +77,13 @@ def mixed_feature_spaces(rows: Sequence[dict]) -> dict[str, str]:
   different feature classifiers (a classifier retrained on another host scores differently)."""
   mixed = {}
   for label, runs in _by_cell(rows).items():
-    for key in sorted({k for r in runs for k in r if k.endswith(FEATURE_SPACE)}):
-      seeds: dict[Any, list[str]] = {}
-      for r in runs:
-        if key in r:
-          seeds.setdefault(r[key], []).append(str(r["seed"]))
-      if len(seeds) > 1:
-        found = "; ".join(f"{v} at seed {', '.join(s)}" for v, s in seeds.items())
-        mixed[label] = (f"{label}: not averaged, its runs were scored by different feature "
-                        f"classifiers ({key} {found}); rerun the odd ones on a host whose "
-                        "classifier matches")
-        break
+    spaces = feature_spaces([(str(r["seed"]), r) for r in runs])
+    key, values = next(((k, v) for k, v in spaces.items() if len(v) > 1), (None, None))
+    if key:
+      mixed[label] = (f"{label}: not averaged, its runs were scored by different feature "
+                      f"classifiers ({key} {describe_spaces(values, 'seed ')}); delete the committed "
+                      "records of the seeds to rescore and rerun the sweep on a host whose "
+                      "classifier matches the others'")
   return mixed
 
 

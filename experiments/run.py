@@ -30,7 +30,7 @@ from experiments import hyper, report
 from squeezegan_jax import cli, evaluate, files, summary, train
 from squeezegan_jax.data import datasets
 from squeezegan_jax.errors import ConfigError, check_choice
-from squeezegan_jax.evaluation.classifier import host_cpu, load_or_train_classifier
+from squeezegan_jax.evaluation.classifier import cache_dir, host_cpu, load_or_train_classifier
 from squeezegan_jax.evaluation.evaluator import Evaluator, evaluate_generator
 from squeezegan_jax.run_loading import load_run
 from squeezegan_jax.state import DATA_STREAM, conditioning_classes, stream_key
@@ -151,7 +151,8 @@ def _dataset_key(config) -> str:
   return json.dumps(config.dataset.to_dict(), sort_keys=True)
 
 
-def first_per_dataset(configs: Sequence) -> list:
+def first_per_dataset(configs: Sequence[ml_collections.ConfigDict]
+                      ) -> list[ml_collections.ConfigDict]:
   """The first of `configs` for each distinct data set section, in order."""
   firsts: dict[str, ml_collections.ConfigDict] = {}
   for config in configs:
@@ -166,26 +167,49 @@ def check_conditional_data(runs) -> None:
     conditioning_classes(config, dataset)
 
 
-def check_feature_space(config, finished: Sequence[dict]) -> None:
-  """Refuses, before any training, a host whose feature classifier for config's data set
-  differs from the one that scored the sweep's finished runs (rows with a
-  classifier_test_accuracy or a classifier_digest): the new runs' scores would not average
-  with theirs. The classifier is loaded (or trained, once) as the first evaluation would."""
-  scored = [r for r in finished if any(k.endswith(report.FEATURE_SPACE) for k in r)]
-  if not scored:
+def check_feature_space(config: ml_collections.ConfigDict,
+                        finished: Sequence[tuple[str, str, dict]]) -> None:
+  """Refuses, before any run trains or is rescored, finished runs on config's data set that
+  different feature classifiers scored, or a host whose classifier is not theirs: new scores
+  would not average with theirs. `finished` holds (run name, record directory, scores); the
+  classifier is loaded (or trained, once) as the first evaluation would."""
+  spaces = report.feature_spaces([(name, scores) for name, _, scores in finished])
+  if not spaces:
     return
+  records = {name: path for name, path, _ in finished}
+  for key, values in spaces.items():
+    if len(values) > 1:
+      kept = max(values, key=lambda v: len(values[v]))
+      odd = [records[name] for value, names in values.items() if value != kept for name in names]
+      raise ConfigError(
+          "finished runs", f"scored by {len(values)} feature classifiers",
+          "runs that one classifier scored",
+          f"{key} {report.describe_spaces(values, joiner=' and ')}; delete the records of the "
+          f"runs to rescore ({', '.join(odd)}) and rerun on a host whose classifier has "
+          f"{key} {kept}")
   dataset = datasets.load_dataset(config.dataset, stream_key(config.seed, DATA_STREAM))
   classifier = load_or_train_classifier(dataset, config.dataset)
-  for r in scored:
-    accuracies = {v for k, v in r.items() if k.endswith("classifier_test_accuracy")}
-    digests = {v for k, v in r.items() if k.endswith("classifier_digest")}
-    if accuracies - {classifier.test_accuracy} or digests - {classifier.digest}:
-      theirs = ", ".join(map(str, sorted(accuracies | digests, key=str)))
+  here = {"classifier_test_accuracy": classifier.test_accuracy,
+          "classifier_digest": classifier.digest}
+  for key, values in spaces.items():
+    if set(values) != {here[key]}:
       raise ConfigError(
-          "host", host_cpu(), f"one whose {config.dataset.name} feature classifier is the one "
-          f"that scored the sweep's finished runs ({theirs})",
-          f"here it is {classifier.test_accuracy}, {classifier.digest}, so new scores would not "
-          f"average with those of {r['cell']}, seed {r['seed']}; see docs/fire_question.md")
+          "host", host_cpu(), f"one whose {config.dataset.name} feature classifier has the "
+          f"{key} of the one that scored the sweep's finished runs ({next(iter(values))})",
+          f"here it is {here[key]}, so new scores would not average with theirs: copy "
+          f"classifiers/ of {cache_dir()} from the host that scored them to this one, run on "
+          "that host, or delete the finished runs' records to rescore every run here; see "
+          "docs/fire_question.md")
+
+
+def check_feature_spaces(finished: Sequence[tuple], to_train: Sequence[tuple]) -> None:
+  """check_feature_space for each data set that has runs to train."""
+  for config in first_per_dataset([run_config for _, _, _, run_config, *_ in to_train]):
+    key = _dataset_key(config)
+    check_feature_space(config, [
+        (f"{cell.label}, seed {seed}", done_in, report.record_scores(record))
+        for _, cell, seed, run_config, _, _, done_in, record in finished
+        if _dataset_key(run_config) == key])
 
 
 def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
@@ -236,7 +260,7 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
                                   _cost(config, cost_cache)), (cell.label, seed, record["curve"]))
 
   # Finished runs first, so that the tables written after each new run hold all of them.
-  to_train = []
+  finished, to_train = [], []
   for number, (cell, seed, config) in enumerate(runs, 1):
     run_dir = os.path.join(runs_dir, hyper.fingerprint(config))
     copy_dir = _committed_copy(results_dir, run_dir)
@@ -249,12 +273,12 @@ def run_sweep(sweep_path: str, workdir: str, runs_dir: str | None = None,
       continue
     if done_in:
       with open(os.path.join(done_in, RESULT_FILE), encoding="utf-8") as f:
-        record_of(number, cell, seed, config, run_dir, copy_dir, done_in, json.load(f))
+        finished.append((number, cell, seed, config, run_dir, copy_dir, done_in, json.load(f)))
     else:
       to_train.append((number, cell, seed, config, run_dir, copy_dir))
-  for config in first_per_dataset([c for *_, c, _, _ in to_train]):
-    check_feature_space(config, [results[n][0] for n, (_, _, c) in enumerate(runs, 1)
-                                 if n in results and _dataset_key(c) == _dataset_key(config)])
+  check_feature_spaces(finished, to_train)
+  for finished_run in finished:
+    record_of(*finished_run)
   for number, cell, seed, config, run_dir, copy_dir in to_train:
     print(f"[{number}/{len(runs)}] training {cell.label}, seed {seed}: {run_dir}", flush=True)
     record = run_one(config, run_dir)

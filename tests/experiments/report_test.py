@@ -108,7 +108,7 @@ def test_a_cell_scored_by_different_classifiers_is_not_averaged_and_says_why():
   line_b = next(line for line in table.splitlines() if line.startswith("| b"))
   assert line_a.split(" | ")[4:6] == ["mixed", "mixed"] and "4.00 ± 0.00" in line_b
   assert ("- a: not averaged, its runs were scored by different feature classifiers "
-          "(heldout_classifier_digest d0 at seed 0, 1; d9 at seed 2)") in table
+          "(classifier_digest d0 at seed 0, 1; d9 at seed 2)") in table
   assert list(report.mixed_feature_spaces(rows)) == ["a"]
 
 

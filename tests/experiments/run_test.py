@@ -220,15 +220,18 @@ def test_a_conditional_cell_on_unlabelled_data_is_refused_before_any_training(tm
   assert not trained
 
 
-def _scored_by(kept, accuracy):
-  """Marks every committed record as scored by a classifier of `accuracy`; returns the runs
-  in training order less the first, whose record is removed so that it must train again."""
-  for record_dir in (kept / run.RECORDS_DIR).iterdir():
+def _rescore_records(kept, *spaces):
+  """Writes spaces[i] (feature space keys, for `final` and for the heldout scores) into the
+  i-th committed record by fingerprint, then removes the first record so that it must train
+  again."""
+  records = sorted((kept / run.RECORDS_DIR).iterdir())
+  for record_dir, (final, heldout) in zip(records, spaces):
     record = json.loads((record_dir / run.RESULT_FILE).read_text())
-    record["final"]["classifier_test_accuracy"] = accuracy
+    record["final"].update(final)
+    record["by_reference"]["heldout"].update(heldout)
     (record_dir / run.RESULT_FILE).write_text(json.dumps(record))
-  first = sorted((kept / run.RECORDS_DIR).iterdir())[0]
-  shutil.rmtree(first)
+  shutil.rmtree(records[0])
+  return records
 
 
 def _digits_classifier():
@@ -238,17 +241,61 @@ def _digits_classifier():
   return run.load_or_train_classifier(dataset, config.dataset)
 
 
+def _space(classifier, accuracy_change=0.0, digest=None):
+  """(final, heldout) feature space keys as a record scored by `classifier` carries them."""
+  accuracy = {"classifier_test_accuracy": classifier.test_accuracy + accuracy_change}
+  return accuracy, {**accuracy, "classifier_digest": digest or classifier.digest}
+
+
+def _refuse_classifier_loading(monkeypatch):
+  def refuse(*args, **kwargs):
+    raise AssertionError("the feature classifier was loaded")
+  monkeypatch.setattr(run, "load_or_train_classifier", refuse)
+
+
+@pytest.mark.parametrize("accuracy_change,digest", [(-0.01, None), (0.0, "0123456789ab")],
+                         ids=["accuracy", "digest"])
 def test_a_host_whose_classifier_differs_from_the_finished_runs_is_refused_before_training(
+    tmp_path, monkeypatch, accuracy_change, digest):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  kept = tmp_path / "kept"
+  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  other = _space(_digits_classifier(), accuracy_change, digest)
+  _rescore_records(kept, *[other] * 4)
+  trained.clear()
+  with pytest.raises(ConfigError, match=r"^host=.*feature classifier has the classifier_\w+ "
+                     r"of the one that scored the sweep's finished runs .*would not average.*"
+                     r"copy classifiers/ of "):
+    run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
+  assert not trained
+
+
+def test_finished_runs_scored_by_two_classifiers_are_refused_and_the_odd_one_named(
     tmp_path, monkeypatch):
   sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
   kept = tmp_path / "kept"
   run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
-  _scored_by(kept, _digits_classifier().test_accuracy - 0.01)
+  _refuse_classifier_loading(monkeypatch)
+  space = ({"classifier_test_accuracy": 0.9}, {"classifier_digest": "d0"})
+  odd = ({"classifier_test_accuracy": 0.9}, {"classifier_digest": "d9"})
+  records = _rescore_records(kept, space, space, odd, space)
   trained.clear()
-  with pytest.raises(ConfigError, match=r"^host=.*feature classifier is the one that scored "
-                     r"the sweep's finished runs .*would not average"):
+  with pytest.raises(ConfigError, match=r"^finished runs='scored by 2 feature classifiers'") as e:
     run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
-  assert not trained
+  assert str(records[2]) in str(e.value) and str(records[3]) not in str(e.value)
+  assert "has classifier_digest d0" in str(e.value) and not trained
+
+
+def test_records_that_name_no_feature_space_train_without_loading_the_classifier(
+    tmp_path, monkeypatch):
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  kept = tmp_path / "kept"
+  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  _refuse_classifier_loading(monkeypatch)
+  shutil.rmtree(sorted((kept / run.RECORDS_DIR).iterdir())[0])
+  trained.clear()
+  rows = run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
+  assert len(trained) == 1 and len(rows) == 4
 
 
 def test_a_host_whose_classifier_matches_the_finished_runs_trains_what_is_missing(
@@ -256,7 +303,7 @@ def test_a_host_whose_classifier_matches_the_finished_runs_trains_what_is_missin
   sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
   kept = tmp_path / "kept"
   run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
-  _scored_by(kept, _digits_classifier().test_accuracy)
+  _rescore_records(kept, *[_space(_digits_classifier())] * 4)
   trained.clear()
   rows = run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
   assert len(trained) == 1 and len(rows) == 4
