@@ -50,8 +50,10 @@ def feature_spaces(runs: Sequence[tuple[str, dict]]) -> dict[str, dict[Any, list
   for name, scores in runs:
     for key, value in scores.items():
       space = next((s for s in FEATURE_SPACE if key.endswith(s)), None)
-      holders = found.setdefault(space, {}).setdefault(value, []) if space else []
-      if space and name not in holders:
+      if space is None:
+        continue
+      holders = found.setdefault(space, {}).setdefault(value, [])
+      if name not in holders:
         holders.append(name)
   return found
 

@@ -220,6 +220,16 @@ def test_a_conditional_cell_on_unlabelled_data_is_refused_before_any_training(tm
   assert not trained
 
 
+def _finished_sweep(tmp_path, monkeypatch):
+  """The fast sweep run to the end with its records kept; returns the sweep file, the
+  (emptied) list of trained runs and the records' directory."""
+  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
+  kept = tmp_path / "kept"
+  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  trained.clear()
+  return sweep_file, trained, kept
+
+
 def _rescore_records(kept, *spaces):
   """Writes spaces[i] (feature space keys, for `final` and for the heldout scores) into the
   i-th committed record by fingerprint, then removes the first record so that it must train
@@ -257,12 +267,9 @@ def _refuse_classifier_loading(monkeypatch):
                          ids=["accuracy", "digest"])
 def test_a_host_whose_classifier_differs_from_the_finished_runs_is_refused_before_training(
     tmp_path, monkeypatch, accuracy_change, digest):
-  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
-  kept = tmp_path / "kept"
-  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  sweep_file, trained, kept = _finished_sweep(tmp_path, monkeypatch)
   other = _space(_digits_classifier(), accuracy_change, digest)
   _rescore_records(kept, *[other] * 4)
-  trained.clear()
   with pytest.raises(ConfigError, match=r"^host=.*feature classifier has the classifier_\w+ "
                      r"of the one that scored the sweep's finished runs .*would not average.*"
                      r"copy classifiers/ of "):
@@ -272,14 +279,11 @@ def test_a_host_whose_classifier_differs_from_the_finished_runs_is_refused_befor
 
 def test_finished_runs_scored_by_two_classifiers_are_refused_and_the_odd_one_named(
     tmp_path, monkeypatch):
-  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
-  kept = tmp_path / "kept"
-  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  sweep_file, trained, kept = _finished_sweep(tmp_path, monkeypatch)
   _refuse_classifier_loading(monkeypatch)
   space = ({"classifier_test_accuracy": 0.9}, {"classifier_digest": "d0"})
   odd = ({"classifier_test_accuracy": 0.9}, {"classifier_digest": "d9"})
   records = _rescore_records(kept, space, space, odd, space)
-  trained.clear()
   with pytest.raises(ConfigError, match=r"^finished runs='scored by 2 feature classifiers'") as e:
     run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
   assert str(records[2]) in str(e.value) and str(records[3]) not in str(e.value)
@@ -288,23 +292,17 @@ def test_finished_runs_scored_by_two_classifiers_are_refused_and_the_odd_one_nam
 
 def test_records_that_name_no_feature_space_train_without_loading_the_classifier(
     tmp_path, monkeypatch):
-  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
-  kept = tmp_path / "kept"
-  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  sweep_file, trained, kept = _finished_sweep(tmp_path, monkeypatch)
   _refuse_classifier_loading(monkeypatch)
   shutil.rmtree(sorted((kept / run.RECORDS_DIR).iterdir())[0])
-  trained.clear()
   rows = run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
   assert len(trained) == 1 and len(rows) == 4
 
 
 def test_a_host_whose_classifier_matches_the_finished_runs_trains_what_is_missing(
     tmp_path, monkeypatch):
-  sweep_file, trained = _fast_sweep(tmp_path, monkeypatch)
-  kept = tmp_path / "kept"
-  run.run_sweep(sweep_file, str(tmp_path / "out"), results_dir=str(kept))
+  sweep_file, trained, kept = _finished_sweep(tmp_path, monkeypatch)
   _rescore_records(kept, *[_space(_digits_classifier())] * 4)
-  trained.clear()
   rows = run.run_sweep(sweep_file, str(tmp_path / "clone"), results_dir=str(kept))
   assert len(trained) == 1 and len(rows) == 4
 
