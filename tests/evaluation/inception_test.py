@@ -12,9 +12,21 @@ from tests.helpers import run_cli
 
 @pytest.fixture(scope="module")
 def random_weights_file(tmp_path_factory):
-  """A randomly initialized network saved under the PyTorch state_dict names."""
-  variables = inception.FIDInceptionV3().init(jax.random.PRNGKey(0),
-                                              jnp.zeros((1, 299, 299, 3)))
+  """Random weights of the network's shapes (kernels fan-in scaled, BatchNorm vectors in
+  [0.5, 1.5]), saved under the PyTorch state_dict names; no initialization at 299x299 runs."""
+  shapes = jax.eval_shape(inception.FIDInceptionV3().init, jax.random.PRNGKey(0),
+                          jnp.zeros((1, 299, 299, 3)))
+  leaves, tree = jax.tree.flatten(shapes)
+  sizes = [leaf.size for leaf in leaves]
+  normal_key, uniform_key = jax.random.split(jax.random.PRNGKey(0))
+  normal = np.asarray(jax.random.normal(normal_key, (sum(sizes),)))  # one draw for all leaves
+  uniform = np.asarray(jax.random.uniform(uniform_key, (sum(sizes),), minval=0.5, maxval=1.5))
+  offsets = np.cumsum([0, *sizes])
+  variables = jax.tree.unflatten(tree, [
+      np.float32(normal[a:b].reshape(leaf.shape) / np.sqrt(np.prod(leaf.shape[:-1])))
+      if leaf.ndim == 4
+      else uniform[a:b].reshape(leaf.shape)
+      for a, b, leaf in zip(offsets[:-1], offsets[1:], leaves)])
   arrays = inception.state_dict_from_variables(variables)
   path = tmp_path_factory.mktemp("inception") / "fid_inception.npz"
   np.savez(path, **arrays)
