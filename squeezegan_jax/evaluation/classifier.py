@@ -9,6 +9,7 @@ instruction set, so the same recipe can train different weights on another host:
 weights' digest and the training host go into every evaluation's protocol.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -22,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import serialization
+
+from squeezegan_jax import files
 
 RECIPE = dict(version=1, epochs=20, batch_size=64, learning_rate=1e-3, features=128)
 
@@ -179,7 +182,19 @@ def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
   cached = _read_cached(path, template, num_classes)
   if cached is not None:
     return cached
-  print(f"Training the feature classifier the scores use for {dataset_config['name']} "
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path + ".lock", "a", encoding="utf-8") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)  # a second process asking meanwhile waits, then reads
+    return _read_cached(path, template, num_classes) or _train_and_cache(
+        path, train_images, train_labels, test_images, test_labels, num_classes, seed,
+        dataset_config["name"])
+
+
+def _train_and_cache(path: str, train_images: np.ndarray, train_labels: np.ndarray,
+                     test_images: np.ndarray, test_labels: np.ndarray, num_classes: int,
+                     seed: int, name: str) -> Classifier:
+  """Trains the classifier, measures it on the test split and caches both, weights last."""
+  print(f"Training the feature classifier the scores use for {name} "
         f"({len(train_images):,} images, {RECIPE['epochs']} epochs), once; cached at "
         f"{path}.msgpack", flush=True)
   params = train_classifier(train_images, train_labels, num_classes,
@@ -188,11 +203,7 @@ def load_or_train_classifier(dataset, dataset_config: Mapping[str, Any],
   classifier.test_accuracy = classifier.accuracy(test_images, test_labels)
   print(f"  feature classifier: held-out accuracy {classifier.test_accuracy:.4f} on "
         f"{len(test_images):,} images", flush=True)
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  with open(path + ".json", "w", encoding="utf-8") as f:
-    json.dump({"test_accuracy": classifier.test_accuracy, "trained_on": classifier.trained_on,
-               **RECIPE}, f)
-  with open(path + ".msgpack.tmp", "wb") as f:  # the weights file appears last, whole
-    f.write(serialization.to_bytes(params))
-  os.replace(path + ".msgpack.tmp", path + ".msgpack")
+  files.write_json(path + ".json", {"test_accuracy": classifier.test_accuracy,
+                                    "trained_on": classifier.trained_on, **RECIPE})
+  files.write_atomically(path + ".msgpack", serialization.to_bytes(params))
   return classifier

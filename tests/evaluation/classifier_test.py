@@ -1,7 +1,11 @@
 """The feature classifier is cached by everything it depends on, and says what it trains."""
 
+import fcntl
+import threading
+
 import jax
 import numpy as np
+import pytest
 
 from squeezegan_jax.data import datasets, synthetic
 from squeezegan_jax.evaluation import classifier
@@ -79,3 +83,25 @@ def test_the_host_cpu_names_the_widest_vector_instructions(tmp_path):
   assert classifier.host_cpu(str(cpuinfo)) == "Big CPU (AVX-512)"
   cpuinfo.write_text("model name\t: Arm CPU\nFeatures\t: fp asimd crc32\n")
   assert classifier.host_cpu(str(cpuinfo)) == "Arm CPU (NEON)"
+
+
+def test_a_process_asking_while_another_trains_waits_and_reads_its_classifier(tmp_path,
+                                                                              monkeypatch):
+  monkeypatch.setenv("SQUEEZEGAN_CACHE", str(tmp_path / "cache"))
+  dataset, config = _npz_dataset(tmp_path, np.arange(60) % 3)
+  first = classifier.load_or_train_classifier(dataset, config)
+  (weights,) = (tmp_path / "cache" / "classifiers").glob("*.msgpack")
+  aside = tmp_path / "aside"
+  weights.rename(aside)  # as if another process were still training it
+  monkeypatch.setattr(classifier, "train_classifier", lambda *a: pytest.fail("trained twice"))
+  result = {}
+  with open(str(weights)[:-len(".msgpack")] + ".lock", "a", encoding="utf-8") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    waiter = threading.Thread(target=lambda: result.update(
+        classifier=classifier.load_or_train_classifier(dataset, config)))
+    waiter.start()
+    waiter.join(timeout=1.0)
+    assert waiter.is_alive()  # blocked on the trainer's lock
+    aside.rename(weights)  # the trainer finishes
+  waiter.join(timeout=60)
+  assert result["classifier"].digest == first.digest
