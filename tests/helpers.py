@@ -1,6 +1,7 @@
 """Tiny configs that train in seconds, shared by the training tests; running a module's CLI."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -40,6 +41,13 @@ def tiny_config(generator: str = "fire", discriminator: str = "fire",
   config.eval_every_steps = 0
   config.update(overrides)
   return config
+
+
+def xla_flags_with_devices(count: int) -> str:
+  """This session's XLA_FLAGS (conftest's options kept) with `count` fake CPU devices."""
+  others = re.sub(r"--xla_force_host_platform_device_count=\d+", "",
+                  os.environ.get("XLA_FLAGS", ""))
+  return f"--xla_force_host_platform_device_count={count} {others.strip()}".strip()
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

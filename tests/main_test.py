@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, xla_flags_with_devices
 
 
 @pytest.mark.smoke
@@ -19,7 +19,7 @@ def test_main_trains_default_config_with_overrides(tmp_path):
        "--config.batch_size=8", "--config.log_every_steps=1",
        "--config.generator.squeeze_ratio=0.25"],
       cwd=ROOT, capture_output=True, text=True, timeout=600,
-      env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+      env={**os.environ, "XLA_FLAGS": xla_flags_with_devices(2)})
   assert result.returncode == 0, result.stderr[-3000:]
   assert "step 2/2" in result.stdout
   config = json.load(open(workdir / "config.json"))

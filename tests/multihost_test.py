@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from squeezegan_jax.run_loading import load_run
-from tests.helpers import ROOT
+from tests.helpers import ROOT, xla_flags_with_devices
 
 CONFIG = ("from tests.helpers import tiny_config\n"
           "def get_config():\n"
@@ -25,7 +25,7 @@ def _free_port() -> int:
 
 
 def _main(config_path, workdir, devices, *extra):
-  env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+  env = {**os.environ, "XLA_FLAGS": xla_flags_with_devices(devices)}
   return subprocess.Popen([sys.executable, "-m", "squeezegan_jax.main", f"--config={config_path}",
                            f"--workdir={workdir}", *extra], cwd=ROOT, env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
