@@ -217,7 +217,11 @@ def plot_quality_vs_step(definition, curves: Sequence[tuple[str, int, list[dict]
   ax.set_title(f"{definition.title}\n{quality} during training (band: min to max over seeds)",
                fontsize=10)
   ax.grid(alpha=0.3)
-  ax.legend(fontsize=8)
+  if by_cell:
+    ax.legend(fontsize=8)
+  else:  # every cell final-only or left out: say so rather than draw empty axes
+    ax.text(0.5, 0.5, "no cell was scored during training", ha="center",
+            transform=ax.transAxes)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
